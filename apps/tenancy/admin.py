@@ -1,0 +1,90 @@
+"""Admin of the tenancy app, on the tenant-scoped base classes."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from .admin_base import ReadOnlyTenantAdmin, TenantScopedAdmin
+from .models import ApiToken, AuditEvent, Environment, Membership, Organization, Project, Site
+from .services import membership_add, membership_remove, membership_update, token_revoke
+
+
+@admin.register(Organization)
+class OrganizationAdmin(TenantScopedAdmin):
+    list_display = ["name", "slug", "rag_red_below", "rag_amber_below", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+
+@admin.register(Project)
+class ProjectAdmin(TenantScopedAdmin):
+    list_display = ["name", "slug", "organization"]
+    list_filter = ["organization"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Environment)
+class EnvironmentAdmin(TenantScopedAdmin):
+    list_display = ["name", "slug", "organization", "tier", "signature_policy"]
+    list_filter = ["organization", "tier", "signature_policy"]
+
+
+@admin.register(Site)
+class SiteAdmin(TenantScopedAdmin):
+    list_display = ["name", "slug", "organization", "kind", "platform", "region"]
+    list_filter = ["organization", "kind", "platform"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantScopedAdmin):
+    list_display = ["user", "organization", "project", "role"]
+    list_filter = ["organization", "role"]
+    autocomplete_fields = []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            membership_update(actor=request.user, membership=obj, role=obj.role)
+        else:
+            saved = membership_add(
+                actor=request.user, organization=obj.organization, user=obj.user, role=obj.role, project=obj.project
+            )
+            obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        membership_remove(actor=request.user, membership=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            membership_remove(actor=request.user, membership=obj)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyTenantAdmin):
+    """Tokens are created from the CLI or the API (shown once); here they are listed and revoked."""
+
+    list_display = ["name", "organization", "role", "key_prefix", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["organization", "role"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            try:
+                token_revoke(actor=request.user, token=token)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, f"{token}: {exc}", level=messages.ERROR)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.model.objects.restrict(request.user, "delete").exists():
+            actions.pop("revoke", None)
+        return actions
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyTenantAdmin):
+    list_display = ["occurred_at", "organization", "actor_repr", "action", "object_repr", "source_ip"]
+    list_filter = ["organization", "action"]
+    search_fields = ["object_repr", "actor_repr", "request_id"]

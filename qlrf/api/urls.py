@@ -1,0 +1,18 @@
+"""The /api/v1/ router: each app registers its viewsets through its ``api/urls.py`` ``register`` function."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from apps.tenancy.api import urls as tenancy_api
+
+API_MODULES = [tenancy_api]
+
+router = DefaultRouter(trailing_slash="")
+for module in API_MODULES:
+    module.register(router)
+
+extra_urlpatterns: list = []
+for module in API_MODULES:
+    extra_urlpatterns.extend(getattr(module, "urlpatterns", []))
+
+urlpatterns = [*extra_urlpatterns, path("", include(router.urls))]

@@ -1,0 +1,1 @@
+"""Settings profiles: ``development`` (default of manage.py), ``test`` (pytest) and ``production``."""

@@ -1,0 +1,50 @@
+"""Shared fixtures: two tenants with a user per role, and API clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.tenancy.choices import RoleChoices
+from apps.tenancy.services import membership_add
+from tests.factories import OrganizationFactory, UserFactory
+
+
+@dataclass
+class Tenant:
+    organization: object
+    users: dict = field(default_factory=dict)  # role → user
+
+
+def make_tenant(slug: str) -> Tenant:
+    """An organisation with one member per role (permissions granted through the membership service)."""
+    org = OrganizationFactory(slug=slug, name=slug.title())
+    tenant = Tenant(organization=org)
+    for role in RoleChoices.values:
+        user = UserFactory(username=f"{slug}-{role}")
+        membership_add(actor=None, organization=org, user=user, role=role)
+        tenant.users[role] = user
+    return tenant
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return make_tenant("alpha")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return make_tenant("bravo")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
