@@ -9,6 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from qlrf.errors import DocumentRejected
+
 
 class DocumentInvalid(exceptions.APIException):
     """A submitted document (contract, SBOM, scan result) is invalid; carries one entry per fault."""
@@ -70,6 +72,10 @@ def _django_validation(exc: DjangoValidationError) -> exceptions.ValidationError
 
 def exception_handler(exc, context):
     """DRF exception handler producing ``{"code", "detail", "errors"?}`` for every failure."""
+    if isinstance(exc, DocumentRejected):
+        exc = DocumentInvalid(
+            exc.detail, code=exc.code, errors=exc.errors, status_code=413 if exc.code == "too_large" else None
+        )
     if isinstance(exc, DjangoValidationError):
         exc = _django_validation(exc)
     elif isinstance(exc, DjangoPermissionDenied):

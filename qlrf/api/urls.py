@@ -3,9 +3,10 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from apps.images.api import urls as images_api
 from apps.tenancy.api import urls as tenancy_api
 
-API_MODULES = [tenancy_api]
+API_MODULES = [tenancy_api, images_api]
 
 router = DefaultRouter(trailing_slash="")
 for module in API_MODULES:

@@ -39,6 +39,14 @@ class OrganizationField(TenantRelatedField):
         super().__init__(**kwargs)
 
 
+def default_organization(serializer):
+    """A caller with exactly one organisation (every CI token) may leave ``organization`` out."""
+    organizations = list(Organization.objects.restrict(_request_user(serializer), "view")[:2])
+    if len(organizations) != 1:
+        raise serializers.ValidationError({"organization": "this field is required"}, code="required")
+    return organizations[0]
+
+
 class TenantModelSerializer(serializers.ModelSerializer):
     """Writes go through the generic tenancy services; related objects must share the object's organisation."""
 
@@ -61,11 +69,7 @@ class TenantModelSerializer(serializers.ModelSerializer):
         return attrs
 
     def _default_organization(self):
-        """A caller with exactly one organisation (every CI token) may leave ``organization`` out."""
-        organizations = list(Organization.objects.restrict(_request_user(self), "view")[:2])
-        if len(organizations) != 1:
-            raise serializers.ValidationError({"organization": "this field is required"}, code="required")
-        return organizations[0]
+        return default_organization(self)
 
     def _actor(self):
         return _request_user(self)

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "import_export",
     "apps.tenancy",
     "apps.events",
+    "apps.images",
 ]
 
 MIDDLEWARE = [

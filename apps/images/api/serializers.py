@@ -1,0 +1,119 @@
+"""Serializers of the image registry API."""
+
+from rest_framework import serializers
+
+from apps.tenancy.models import Environment
+from qlrf.api.viewsets import OrganizationField, TenantModelSerializer, TenantRelatedField, default_organization
+
+from ..models import Channel, ChannelAssignment, ImageArtifact, ImageFamily, ImageVersion
+
+
+class ImageFamilySerializer(TenantModelSerializer):
+    class Meta:
+        model = ImageFamily
+        fields = ["id", "organization", "name", "slug", "os_family", "description"]
+
+
+class ImageArtifactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImageArtifact
+        fields = ["id", "platform", "account", "region", "image_ref", "created_at"]
+
+
+class ArtifactInputSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=["aws", "azure", "gcp", "vsphere"])
+    image_ref = serializers.CharField(max_length=500)
+    account = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+
+
+class ImageVersionSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    family = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.StringRelatedField()
+    artifacts = ImageArtifactSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ImageVersion
+        fields = [
+            "id",
+            "organization",
+            "family",
+            "version",
+            "status",
+            "contract_digest",
+            "parent",
+            "released_at",
+            "deprecated_at",
+            "revoked_at",
+            "revocation_reason",
+            "created_at",
+            "artifacts",
+        ]
+
+
+class ImageVersionDetailSerializer(ImageVersionSerializer):
+    class Meta(ImageVersionSerializer.Meta):
+        fields = [*ImageVersionSerializer.Meta.fields, "contract"]
+
+
+class ImageVersionRegisterSerializer(serializers.Serializer):
+    """POST /images: register a version from its contract (YAML text or a JSON object), idempotent."""
+
+    organization = OrganizationField(required=False)
+    contract = serializers.JSONField(help_text="The image contract: YAML text, or the document as a JSON object.")
+    version = serializers.CharField(max_length=64)
+    parent = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="'family@version' or a version of the same family."
+    )
+    artifacts = ArtifactInputSerializer(many=True, required=False, default=list)
+
+    def validate(self, attrs):
+        if attrs.get("organization") is None:
+            attrs["organization"] = default_organization(self)
+        if not isinstance(attrs["contract"], (str, dict)):
+            raise serializers.ValidationError(
+                {"contract": "give the contract as YAML text or a JSON object"}, code="invalid"
+            )
+        return attrs
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    effective_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class PromoteSerializer(serializers.Serializer):
+    environment = TenantRelatedField(slug_field="slug", queryset=Environment.objects.all())
+    grace_days = serializers.IntegerField(min_value=0, max_value=365, required=False, allow_null=True)
+
+
+class ChannelAssignmentSerializer(serializers.ModelSerializer):
+    from_version = serializers.StringRelatedField()
+    to_version = serializers.StringRelatedField()
+    assigned_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = ChannelAssignment
+        fields = ["id", "from_version", "to_version", "assigned_at", "assigned_by", "grace_until", "is_rollback"]
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    family = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    environment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    version = serializers.StringRelatedField()
+
+    class Meta:
+        model = Channel
+        fields = ["id", "organization", "family", "environment", "version", "grace_days"]
+
+
+class ContractValidateSerializer(serializers.Serializer):
+    contract = serializers.JSONField(help_text="YAML text or a JSON object.")
+
+
+class ContractValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    kind = serializers.CharField()
+    digest = serializers.CharField()

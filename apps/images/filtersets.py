@@ -1,0 +1,35 @@
+"""FilterSets of the image registry, shared by the API and the portal."""
+
+import django_filters
+
+from .choices import ImageVersionStatusChoices
+from .models import Channel, ImageFamily, ImageVersion
+
+
+class ImageFamilyFilterSet(django_filters.FilterSet):
+    organization = django_filters.CharFilter(field_name="organization__slug")
+
+    class Meta:
+        model = ImageFamily
+        fields = ["organization", "os_family", "slug"]
+
+
+class ImageVersionFilterSet(django_filters.FilterSet):
+    organization = django_filters.CharFilter(field_name="organization__slug")
+    family = django_filters.CharFilter(field_name="family__slug")
+    status = django_filters.MultipleChoiceFilter(choices=ImageVersionStatusChoices.choices)
+    version = django_filters.CharFilter()
+
+    class Meta:
+        model = ImageVersion
+        fields = ["organization", "family", "status", "version"]
+
+
+class ChannelFilterSet(django_filters.FilterSet):
+    organization = django_filters.CharFilter(field_name="organization__slug")
+    family = django_filters.CharFilter(field_name="family__slug")
+    environment = django_filters.CharFilter(field_name="environment__slug")
+
+    class Meta:
+        model = Channel
+        fields = ["organization", "family", "environment"]

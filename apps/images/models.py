@@ -1,0 +1,155 @@
+"""The golden image registry: families, versions (with validated contracts and ancestry), artifacts, channels."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.tenancy.choices import PlatformChoices
+from apps.tenancy.models import TenantModel
+from apps.tenancy.querysets import AppendOnlyQuerySet
+
+from .choices import ImageVersionStatusChoices, OsFamilyChoices
+
+
+class ImageFamily(TenantModel):
+    """A line of golden images built from one contract (e.g. ``ubuntu-2204-base``)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="image_families")
+    project = models.ForeignKey("tenancy.Project", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    os_family = models.CharField(max_length=16, choices=OsFamilyChoices.choices, default=OsFamilyChoices.LINUX)
+    description = models.TextField(blank=True)
+
+    permission_scope = "images"
+    project_path = "project"
+
+    class Meta:
+        ordering = ["organization", "name"]
+        verbose_name_plural = "image families"
+        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="imagefamily_unique_slug")]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ImageVersion(TenantModel):
+    """One build of a family. ``version_key`` orders versions correctly in SQL (never string order)."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="image_versions")
+    family = models.ForeignKey(ImageFamily, on_delete=models.PROTECT, related_name="versions")
+    version = models.CharField(max_length=64)
+    version_key = models.CharField(max_length=96, editable=False, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=ImageVersionStatusChoices.choices, default=ImageVersionStatusChoices.DRAFT
+    )
+    contract = models.JSONField(help_text="The validated image contract this version was built from.")
+    contract_digest = models.CharField(max_length=64, help_text="SHA-256 of the contract's canonical JSON.")
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    released_at = models.DateTimeField(null=True, blank=True)
+    deprecated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="When revocation takes (or took) effect.")
+    revocation_reason = models.TextField(blank=True)
+    revoked_via = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The ancestor whose revocation this version inherited.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    permission_scope = "images"
+    project_path = "family__project"
+
+    class Meta:
+        ordering = ["family", "-version_key"]
+        constraints = [models.UniqueConstraint(fields=["family", "version"], name="imageversion_unique_version")]
+        indexes = [models.Index(fields=["family", "version_key"], name="imageversion_order")]
+
+    def __str__(self) -> str:
+        return f"{self.family.slug}@{self.version}"
+
+    def is_revoked_at(self, at) -> bool:
+        """Revoked (now, or by a scheduled revocation that has taken effect) at ``at``."""
+        return self.revoked_at is not None and self.revoked_at <= at
+
+
+class ImageArtifact(TenantModel):
+    """Where a version lives on one platform: an AMI per region, a gallery image version, a GCP image, a template."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="image_artifacts")
+    version = models.ForeignKey(ImageVersion, on_delete=models.CASCADE, related_name="artifacts")
+    platform = models.CharField(max_length=16, choices=PlatformChoices.choices)
+    account = models.CharField(max_length=200, blank=True, help_text="AWS account, Azure subscription, GCP project.")
+    region = models.CharField(max_length=100, blank=True)
+    image_ref = models.CharField(max_length=500, help_text="The platform's own id for the image.")
+    ref_key = models.CharField(max_length=500, editable=False, help_text="image_ref as the platform compares it.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    permission_scope = "images"
+    project_path = "version__family__project"
+
+    class Meta:
+        ordering = ["version", "platform", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "platform", "ref_key"], name="imageartifact_unique_ref")
+        ]
+        indexes = [models.Index(fields=["organization", "platform", "ref_key"], name="imageartifact_match")]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.image_ref}"
+
+
+class Channel(TenantModel):
+    """The golden version of a family for one environment, with a grace period after each promotion."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="channels")
+    family = models.ForeignKey(ImageFamily, on_delete=models.CASCADE, related_name="channels")
+    environment = models.ForeignKey("tenancy.Environment", on_delete=models.CASCADE, related_name="channels")
+    version = models.ForeignKey(ImageVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    grace_days = models.PositiveSmallIntegerField(default=7, validators=[MaxValueValidator(365)])
+
+    permission_scope = "images"
+    project_path = "family__project"
+
+    class Meta:
+        ordering = ["family", "environment"]
+        constraints = [models.UniqueConstraint(fields=["family", "environment"], name="channel_unique_env")]
+
+    def __str__(self) -> str:
+        return f"{self.family.slug}/{self.environment.slug}"
+
+
+class ChannelAssignment(TenantModel):
+    """One promotion or rollback of a channel: who, when, from, to. Append-only; answers "golden on date D"."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="assignments")
+    from_version = models.ForeignKey(ImageVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_version = models.ForeignKey(ImageVersion, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now, db_index=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    grace_until = models.DateTimeField(help_text="Until then, from_version still counts as compliant.")
+    is_rollback = models.BooleanField(default=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    permission_scope = "images"
+    project_path = "channel__family__project"
+
+    class Meta:
+        ordering = ["channel", "-assigned_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(grace_until__gte=models.F("assigned_at")), name="assignment_grace_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.from_version} → {self.to_version} at {self.assigned_at:%Y-%m-%d %H:%M}"

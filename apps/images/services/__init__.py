@@ -1,0 +1,17 @@
+"""Writes of the image registry: register, add artifacts, publish, deprecate, revoke, promote (audited, evented)."""
+
+from .channels import channel_promote, channel_rollback
+from .lifecycle import image_revocations_apply, image_version_deprecate, image_version_publish, image_version_revoke
+from .registration import contract_check, image_artifact_add, image_version_register
+
+__all__ = [
+    "channel_promote",
+    "channel_rollback",
+    "contract_check",
+    "image_artifact_add",
+    "image_revocations_apply",
+    "image_version_deprecate",
+    "image_version_publish",
+    "image_version_register",
+    "image_version_revoke",
+]
