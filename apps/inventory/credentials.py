@@ -12,6 +12,8 @@ import re
 import urllib.error
 import urllib.request
 
+from qlrf.conf import env_str
+
 REFERENCE_RE = re.compile(r"^(env|file|vault):(.+)$")
 VAULT_TIMEOUT_SECONDS = 5
 
@@ -47,14 +49,14 @@ def resolve_secret(reference: str) -> str | None:
 
 
 def _resolve_vault(target: str) -> str:
-    addr = os.environ.get("QLRF_VAULT_ADDR")
-    token = os.environ.get("QLRF_VAULT_TOKEN", "")
+    addr = env_str("VAULT_ADDR")
+    token = env_str("VAULT_TOKEN", "")
     if not addr:
         raise CredentialError("vault: references need QLRF_VAULT_ADDR")
     path, _, key = target.partition("#")
     mount, _, rest = path.strip("/").partition("/")
     url = f"{addr.rstrip('/')}/v1/{mount}/data/{rest}"
-    request = urllib.request.Request(url, headers={"X-Vault-Token": token})
+    request = urllib.request.Request(url, headers={"X-Vault-Token": token})  # noqa: S310 - operator-configured URL
     try:
         with urllib.request.urlopen(request, timeout=VAULT_TIMEOUT_SECONDS) as response:  # noqa: S310 - operator URL
             data = json.load(response)["data"]["data"]

@@ -1,0 +1,150 @@
+"""Pure parsers turning EC2/Auto Scaling API response dicts into the connector dataclasses.
+
+No boto3 client is touched here, so recorded responses (placebo files, ``aws ec2 describe-* --output json``) can be
+parsed directly, exactly as the live connector parses them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .base import AssetEdge, DiscoveredAsset, DiscoveredImage
+
+__all__ = [
+    "ASG_NAME_TAG",
+    "FAMILY_TAG",
+    "asg_membership",
+    "image_version",
+    "normalise_image",
+    "normalise_instance",
+    "normalise_state",
+    "tags_dict",
+]
+
+PLATFORM = "aws"
+FAMILY_TAG = "Family"
+ASG_NAME_TAG = "aws:autoscaling:groupName"
+# EC2 instance states that still describe a machine of the fleet; shutting-down/terminated ones are gone.
+_KEPT_STATES = frozenset({"pending", "running", "stopping", "stopped"})
+_GONE_STATES = frozenset({"shutting-down", "terminated"})
+
+
+def tags_dict(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+    """Turn EC2's ``[{"Key": k, "Value": v}]`` list into a plain dict (a missing Value becomes "")."""
+    return {str(tag["Key"]): str(tag.get("Value") or "") for tag in tags or () if "Key" in tag}
+
+
+def normalise_state(raw_state: str) -> str | None:
+    """Map an EC2 instance state name to the inventory vocabulary; ``None`` means "not an asset" (terminated)."""
+    state = (raw_state or "").strip().lower()
+    if state in _GONE_STATES:
+        return None
+    return state if state in _KEPT_STATES else "unknown"
+
+
+def image_version(name: str, tags: Mapping[str, str], *, version_tag: str, name_pattern: re.Pattern[str] | None) -> str:
+    """The image version from its version tag, else from the AMI name via the pattern's ``version`` group, else ""."""
+    tagged = (tags.get(version_tag) or "").strip()
+    if tagged:
+        return tagged
+    if name_pattern is None or not name:
+        return ""
+    match = name_pattern.search(name)
+    if match is None:
+        return ""
+    return (match.groupdict().get("version") or "").strip()
+
+
+def normalise_image(
+    image: Mapping[str, Any],
+    *,
+    account: str,
+    region: str,
+    version_tag: str = "Version",
+    name_pattern: re.Pattern[str] | None = None,
+) -> DiscoveredImage:
+    """One ``describe_images`` entry as a DiscoveredImage (a regional copy is its own image with its own id)."""
+    tags = tags_dict(image.get("Tags"))
+    name = str(image.get("Name") or "")
+    extra = {
+        key: image[field]
+        for key, field in (
+            ("owner_id", "OwnerId"),
+            ("architecture", "Architecture"),
+            ("source_image_id", "SourceImageId"),
+            ("source_image_region", "SourceImageRegion"),
+        )
+        if image.get(field)
+    }
+    return DiscoveredImage(
+        platform=PLATFORM,
+        account=account,
+        region=region,
+        image_ref=str(image["ImageId"]),
+        name=name,
+        family=tags.get(FAMILY_TAG, ""),
+        version=image_version(name, tags, version_tag=version_tag, name_pattern=name_pattern),
+        created_at=_iso(image.get("CreationDate")),
+        state=str(image.get("State") or ""),
+        tags=tags,
+        extra=extra,
+    )
+
+
+def asg_membership(groups: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Map instance id → Auto Scaling group name from ``describe_auto_scaling_groups`` entries."""
+    return {
+        str(member["InstanceId"]): str(group["AutoScalingGroupName"])
+        for group in groups
+        for member in group.get("Instances") or ()
+        if member.get("InstanceId")
+    }
+
+
+def normalise_instance(
+    instance: Mapping[str, Any], *, account: str, region: str, asg_by_instance: Mapping[str, str]
+) -> DiscoveredAsset | None:
+    """One ``describe_instances`` instance as a DiscoveredAsset; ``None`` for terminated/shutting-down machines."""
+    state = normalise_state(str((instance.get("State") or {}).get("Name") or ""))
+    if state is None:
+        return None
+    instance_id = str(instance["InstanceId"])
+    tags = tags_dict(instance.get("Tags"))
+    image_ref = str(instance.get("ImageId") or "")
+    group_ref = asg_by_instance.get(instance_id) or tags.get(ASG_NAME_TAG, "")
+    edges: list[AssetEdge] = []
+    if group_ref:
+        edges.append(AssetEdge("instance", instance_id, "group", group_ref, "member_of"))
+    if image_ref:
+        edges.append(AssetEdge("instance", instance_id, "image", image_ref, "launched_from"))
+    extra = {"instance_type": instance.get("InstanceType") or ""}
+    launch_time = _iso(instance.get("LaunchTime"))
+    if launch_time:
+        extra["launch_time"] = launch_time
+    return DiscoveredAsset(
+        platform=PLATFORM,
+        account=account,
+        region=region,
+        instance_id=instance_id,
+        name=tags.get("Name", ""),
+        state=state,
+        image_ref=image_ref,
+        zone=str((instance.get("Placement") or {}).get("AvailabilityZone") or ""),
+        site_hint=region,
+        group_ref=group_ref,
+        tags=tags,
+        edges=tuple(edges),
+        extra=extra,
+    )
+
+
+def _iso(value: Any) -> str:
+    """A timestamp as ISO 8601: strings pass through, datetimes are formatted, anything else becomes ""."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return ""

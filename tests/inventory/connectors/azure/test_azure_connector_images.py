@@ -1,0 +1,86 @@
+"""AzureConnector.iter_images: galleries → image definitions → image versions, through the real SDK client."""
+
+from __future__ import annotations
+
+from apps.inventory.connectors.base import Scope
+
+SUB_A = "00000000-0000-0000-0000-0000000000aa"
+GOLD = f"/subscriptions/{SUB_A}/resourcegroups/rg-images/providers/microsoft.compute/galleries/goldgallery"
+RECORDED_REF = (
+    "/subscriptions/{subscription-id}/resourcegroups/myresourcegroup/providers/microsoft.compute/locations/westus"
+    "/galleries/mygalleryname/images/mygalleryimagename/versions/1.0.0"
+)
+
+
+def test_all_galleries_of_the_subscription(galleries_a, make_connector):
+    images = list(make_connector().iter_images(Scope(account=SUB_A)))
+
+    assert [(i.image_ref, i.family, i.version) for i in images] == [
+        (f"{GOLD}/images/ubuntu-22/versions/1.0.0", "ubuntu-22", "1.0.0"),
+        (f"{GOLD}/images/ubuntu-22/versions/1.1.0", "ubuntu-22", "1.1.0"),
+        (RECORDED_REF, "myGalleryImageName", "1.0.0"),
+    ]
+    assert [i.extra["regions"] for i in images] == [
+        ["West Europe", "North Europe"],
+        ["West Europe"],
+        ["West US", "East US"],
+    ]
+    assert [i.region for i in images] == ["westeurope", "westeurope", "westus"]
+
+
+def test_recorded_gallery_image_version_fields(galleries_a, make_connector):
+    recorded = list(make_connector().iter_images(Scope(account=SUB_A)))[2]
+
+    assert recorded.platform == "azure"
+    assert recorded.account == SUB_A
+    assert recorded.name == "myGalleryImageName/1.0.0"
+    assert recorded.created_at == "2018-01-01T00:00:00+00:00"
+    assert recorded.state == "Succeeded"
+    assert recorded.tags == {}
+    assert recorded.extra == {
+        "resource_id": (
+            "/subscriptions/{subscription-id}/resourceGroups/myResourceGroup/providers/Microsoft.Compute/locations"
+            "/westus/Galleries/myGalleryName/Images/myGalleryImageName/Versions/1.0.0"
+        ),
+        "resource_group": "myResourceGroup",
+        "gallery": "myGalleryName",
+        "regions": ["West US", "East US"],
+        "exclude_from_latest": False,
+        "end_of_life_date": "",
+        "os_type": "Windows",
+        "identifier": {"publisher": "myPublisherName", "offer": "myOfferName", "sku": "mySkuName"},
+    }
+
+
+def test_built_version_fields(galleries_a, make_connector):
+    first, *_ = make_connector().iter_images(Scope(account=SUB_A))
+
+    assert first.tags == {"build": "b-1.0.0"}
+    assert first.created_at == "2026-01-15T10:00:00+00:00"
+    assert first.extra["os_type"] == "Linux"
+    assert first.extra["gallery"] == "goldGallery"
+    assert first.extra["identifier"] == {"publisher": "qlrf", "offer": "golden", "sku": "ubuntu-22"}
+
+
+def test_configured_galleries_skip_the_gallery_listing(galleries_a, make_connector):
+    connector = make_connector(galleries=[{"resource_group": "rg-images", "gallery": "goldGallery"}])
+
+    images = list(connector.iter_images(Scope(account=SUB_A)))
+
+    assert [i.version for i in images] == ["1.0.0", "1.1.0"]
+    assert galleries_a.requests_to(f"/subscriptions/{SUB_A}/providers/Microsoft.Compute/galleries") == []
+    versions = galleries_a.requests_to(
+        f"/subscriptions/{SUB_A}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/goldGallery"
+        "/images/ubuntu-22/versions"
+    )
+    assert [r.args.get("$skiptoken") for r in versions] == [None, "1"]
+
+
+def test_a_gallery_pinned_to_a_subscription_is_read_only_there(galleries_a, make_connector):
+    other = "00000000-0000-0000-0000-0000000000bb"
+    pinned = {"resource_group": "rg-images", "gallery": "goldGallery", "subscription": SUB_A.upper()}
+    connector = make_connector(subscriptions=[SUB_A, other], galleries=[pinned])
+
+    assert [i.version for i in connector.iter_images(Scope(account=SUB_A))] == ["1.0.0", "1.1.0"]
+    assert list(connector.iter_images(Scope(account=other))) == []
+    assert [r for r, _ in galleries_a.server.log if other in r.path] == []
