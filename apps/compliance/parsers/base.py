@@ -1,0 +1,154 @@
+"""Parser registry, input decoding and the error type shared by every document parser."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+Kind = Literal["sbom", "sarif", "inspec"]
+Syntax = Literal["json", "xml", "text"]
+
+KINDS: tuple[str, ...] = ("sbom", "sarif", "inspec")
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+class DocumentError(Exception):
+    """A document was refused; `code` is stable, `path` is a JSON pointer (or "line N") to the fault."""
+
+    def __init__(self, code: str, detail: str, path: str = "") -> None:
+        super().__init__(f"{code} at {path or '/'}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.path = path
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the error in the API's error shape (code, detail, path)."""
+        return {"code": self.code, "detail": self.detail, "path": self.path}
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """An uploaded document after size check, decoding and syntax parsing (done once for all parsers)."""
+
+    data: bytes
+    text: str
+    filename: str
+    syntax: Syntax
+    json: Any = None
+    xml: Element | None = None
+
+
+class DocumentParser(Protocol):
+    """What a registered format parser provides: a cheap sniff and a full parse."""
+
+    kind: str
+    fmt: str
+
+    @classmethod
+    def accepts(cls, doc: RawDocument) -> bool: ...
+
+    @classmethod
+    def parse(cls, doc: RawDocument) -> Any: ...
+
+
+_REGISTRY: dict[tuple[str, str], type[DocumentParser]] = {}
+
+
+def register_parser(kind: str, fmt: str) -> Callable[[type], type]:
+    """Register a parser class for (kind, fmt); registering the same pair twice is a programming error."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown document kind {kind!r}; expected one of {KINDS}")
+
+    def decorator(cls: type) -> type:
+        if (kind, fmt) in _REGISTRY:
+            raise ValueError(f"a parser is already registered for ({kind!r}, {fmt!r}): {_REGISTRY[(kind, fmt)]!r}")
+        cls.kind = kind
+        cls.fmt = fmt
+        _REGISTRY[(kind, fmt)] = cls
+        return cls
+
+    return decorator
+
+
+def registered_parsers(kind: str | None = None) -> dict[tuple[str, str], type[DocumentParser]]:
+    """Return a copy of the registry, optionally limited to one kind (registration order kept)."""
+    return {key: cls for key, cls in _REGISTRY.items() if kind is None or key[0] == kind}
+
+
+def unregister_parser(kind: str, fmt: str) -> None:
+    """Remove a registration (for tests that register throw-away parsers)."""
+    _REGISTRY.pop((kind, fmt), None)
+
+
+def detect_and_parse(kind: str, data: bytes, *, filename: str = "", max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """Decode `data`, find the registered parser of `kind` that recognises it, and return its parsed result."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown document kind {kind!r}; expected one of {KINDS}")
+    doc = read_document(data, filename=filename, max_bytes=max_bytes)
+    candidates = registered_parsers(kind)
+    for parser in candidates.values():
+        if parser.accepts(doc):
+            return parser.parse(doc)
+    known = ", ".join(fmt for _, fmt in candidates) or "none"
+    raise DocumentError("unsupported_format", f"not a recognised {kind} document (known formats: {known})", "")
+
+
+def read_document(data: bytes, *, filename: str = "", max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
+    """Check size and encoding, then parse JSON or XML syntax so each format parser only sniffs structure."""
+    if len(data) > max_bytes:
+        raise DocumentError("too_large", f"document is {len(data)} bytes; the limit is {max_bytes}", "")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError("invalid_encoding", f"document is not UTF-8: {exc.reason}", f"byte {exc.start}") from exc
+    stripped = text.lstrip()
+    if not stripped:
+        raise DocumentError("invalid_document", "document is empty", "")
+    if stripped[0] in "{[":
+        return RawDocument(data, text, filename, "json", json=_load_json(text))
+    if stripped[0] == "<":
+        return RawDocument(data, text, filename, "xml", xml=_load_xml(data))
+    return RawDocument(data, text, filename, "text")
+
+
+def _load_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        # "Unterminated string" is only raised when the input ends inside a string: also a cut-off document.
+        truncated = not text[exc.pos :].strip() or exc.msg.startswith("Unterminated string")
+        code = "truncated" if truncated else "malformed_json"
+        raise DocumentError(code, f"{exc.msg} (column {exc.colno})", f"line {exc.lineno}") from exc
+    except RecursionError as exc:
+        raise DocumentError("malformed_json", "document is nested too deeply", "") from exc
+
+
+def _load_xml(data: bytes) -> Element:
+    try:
+        return SafeET.fromstring(data, forbid_dtd=True)
+    except ParseError as exc:
+        line, column = exc.position
+        at_end = line >= data.rstrip().count(b"\n") + 1
+        truncated = at_end and ("no element found" in str(exc) or "unclosed token" in str(exc))
+        code = "truncated" if truncated else "malformed_xml"
+        raise DocumentError(code, str(exc), f"line {line}") from exc
+    except DefusedXmlException as exc:
+        raise DocumentError("malformed_xml", f"forbidden XML construct: {exc}", "") from exc
+
+
+def json_pointer(parts: Iterable[str | int]) -> str:
+    """Build an RFC 6901 JSON pointer from path segments."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def require_object(doc: RawDocument, fmt: str) -> dict[str, Any]:
+    """Return the JSON root object or refuse a document whose root is not an object."""
+    if not isinstance(doc.json, dict):
+        raise DocumentError("invalid_document", f"a {fmt} document must be a JSON object", "")
+    return doc.json

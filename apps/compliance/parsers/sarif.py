@@ -1,0 +1,187 @@
+"""SARIF 2.1.0 scan logs: minimal structural validation, then effective levels per SARIF section 3.27.10."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from .base import DocumentError, RawDocument, json_pointer, register_parser, require_object
+from .results import SARIF_LEVELS, ParsedSarif, SarifRun
+
+SUPPORTED_VERSION = "2.1.0"
+_LEVEL = {"enum": list(SARIF_LEVELS)}
+_COMPONENT = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "version": {"type": "string"},
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "defaultConfiguration": {"type": "object", "properties": {"level": _LEVEL}},
+                },
+            },
+        },
+    },
+}
+# Only what the level computation relies on is checked; the full OASIS schema is far stricter than real tools are.
+SARIF_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "runs"],
+    "properties": {
+        "runs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["tool"],
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {"driver": _COMPONENT, "extensions": {"type": "array", "items": _COMPONENT}},
+                    },
+                    "results": {
+                        "type": ["array", "null"],
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "level": _LEVEL,
+                                "ruleId": {"type": "string"},
+                                "ruleIndex": {"type": "integer", "minimum": -1},
+                                "rule": {"type": "object"},
+                            },
+                        },
+                    },
+                    "invocations": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "executionSuccessful": {"type": "boolean"},
+                                "toolExecutionNotifications": {
+                                    "type": "array",
+                                    "items": {"type": "object", "properties": {"level": _LEVEL}},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+_VALIDATOR = Draft202012Validator(SARIF_SCHEMA)
+
+
+@register_parser("sarif", "sarif")
+class SarifParser:
+    """SARIF logs (`runs` at the root, or a SARIF `$schema`)."""
+
+    @classmethod
+    def accepts(cls, doc: RawDocument) -> bool:
+        """Recognise a JSON object with `runs` or a `$schema` mentioning sarif."""
+        if doc.syntax != "json" or not isinstance(doc.json, dict):
+            return False
+        return "runs" in doc.json or "sarif" in str(doc.json.get("$schema", "")).lower()
+
+    @classmethod
+    def parse(cls, doc: RawDocument) -> ParsedSarif:
+        """Check the version and structure, then summarise every run."""
+        root = require_object(doc, "SARIF")
+        version = root.get("version")
+        if version != SUPPORTED_VERSION:
+            detail = f"SARIF version {version!r} is not supported (only {SUPPORTED_VERSION})"
+            code = "unsupported_spec_version" if isinstance(version, str) else "invalid_document"
+            raise DocumentError(code, detail, "/version")
+        error = best_match(_VALIDATOR.iter_errors(root))
+        if error is not None:
+            raise DocumentError("invalid_document", error.message[:500], json_pointer(error.absolute_path))
+        runs = tuple(_summarise_run(run) for run in root["runs"])
+        by_level: Counter[str] = Counter(dict.fromkeys(SARIF_LEVELS, 0))
+        by_tool: dict[str, Counter[str]] = {}
+        for run in runs:
+            by_level.update(run.levels)
+            by_tool.setdefault(run.tool, Counter(dict.fromkeys(SARIF_LEVELS, 0))).update(run.levels)
+        return ParsedSarif(
+            version=version,
+            runs=runs,
+            results_by_level=dict(by_level),
+            by_tool={tool: dict(levels) for tool, levels in by_tool.items()},
+            rules=sum(run.rules for run in runs),
+            execution_failed=any(run.execution_failed for run in runs),
+        )
+
+
+def _summarise_run(run: dict[str, Any]) -> SarifRun:
+    driver = run["tool"]["driver"]
+    extensions = run["tool"].get("extensions") or []
+    results = run.get("results")
+    levels = Counter(effective_level(result, driver, extensions) for result in results or [])
+    invocations = run.get("invocations") or []
+    successful = tuple(inv["executionSuccessful"] for inv in invocations if "executionSuccessful" in inv)
+    notified_error = any(
+        note.get("level") == "error" for inv in invocations for note in inv.get("toolExecutionNotifications") or []
+    )
+    return SarifRun(
+        tool=driver["name"],
+        tool_version=driver.get("version") or driver.get("semanticVersion"),
+        results=len(results or []),
+        levels=dict(levels),
+        level_missing=sum(1 for result in results or [] if "level" not in result),
+        rule_ids=frozenset(result["ruleId"] for result in results or [] if "ruleId" in result),
+        rules=len(driver.get("rules") or []) + sum(len(ext.get("rules") or []) for ext in extensions),
+        execution_successful=successful,
+        execution_failed=(False in successful) or notified_error,
+        results_present=isinstance(results, list),
+    )
+
+
+def effective_level(result: dict[str, Any], driver: dict[str, Any], extensions: list[dict[str, Any]]) -> str:
+    """result.level, else the rule's defaultConfiguration.level, else "warning" (SARIF 2.1.0 section 3.27.10)."""
+    if "level" in result:
+        return result["level"]
+    rule = _find_rule(result, driver, extensions)
+    level = ((rule or {}).get("defaultConfiguration") or {}).get("level")
+    return level if level in SARIF_LEVELS else "warning"
+
+
+def _find_rule(result: dict[str, Any], driver: dict[str, Any], extensions: list[dict[str, Any]]) -> dict | None:
+    """Resolve the result's rule by index (in the component named by rule.toolComponent) or by id."""
+    reference = result.get("rule") or {}
+    component = _component(reference.get("toolComponent"), driver, extensions)
+    index = reference.get("index", result.get("ruleIndex", -1))
+    rules = component.get("rules") or []
+    if isinstance(index, int) and 0 <= index < len(rules):
+        return rules[index]
+    rule_id = reference.get("id", result.get("ruleId"))
+    if not isinstance(rule_id, str):
+        return None
+    candidates = [component, driver, *extensions]
+    for wanted in (rule_id, rule_id.split("/", 1)[0]):  # hierarchical ids "a/b" fall back to "a" (3.27.5)
+        for comp in candidates:
+            for rule in comp.get("rules") or []:
+                if rule.get("id") == wanted:
+                    return rule
+    return None
+
+
+def _component(reference: Any, driver: dict[str, Any], extensions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The tool component a rule reference points at (driver unless an extension is named)."""
+    if not isinstance(reference, dict):
+        return driver
+    index = reference.get("index")
+    if isinstance(index, int) and 0 <= index < len(extensions):
+        return extensions[index]
+    for ext in extensions:
+        if reference.get("guid") and ext.get("guid") == reference["guid"]:
+            return ext
+        if reference.get("name") and ext.get("name") == reference["name"]:
+            return ext
+    return driver
