@@ -8,6 +8,8 @@ from django.db import transaction
 
 DEMO_LOADERS = [
     "apps.tenancy.demo.load",
+    "apps.images.demo.load",
+    "apps.inventory.demo.load",
 ]
 
 

@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "apps.tenancy",
     "apps.events",
     "apps.images",
+    "apps.compliance",
+    "apps.inventory",
+    "apps.drift",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +133,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "apps.tenancy.choices.RoleChoices",
+        "ImageVersionStatusEnum": "apps.images.choices.ImageVersionStatusChoices",
+        "ScanStatusEnum": "apps.inventory.choices.ScanStatusChoices",
+        "UploadStatusEnum": "apps.compliance.choices.UploadStatusChoices",
     },
 }
 
@@ -149,7 +155,14 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 QLRF_TOKEN_DEFAULT_DAYS = env_int("TOKEN_DEFAULT_DAYS", 90)
+QLRF_DRIFT_RETENTION_DAYS = env_int("DRIFT_RETENTION_DAYS", 396)
 QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
+QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
+# The production (public-good) Sigstore trusted root shipped with the project; replace it out of band on rotation.
+QLRF_SIGSTORE_TRUSTED_ROOT = env_str(
+    "SIGSTORE_TRUSTED_ROOT",
+    str(BASE_DIR / "fixtures" / "external" / "sigstore" / "trusted_root.sigstore-public-good.json"),
+)
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,7 @@ from apps.tenancy.models import AuditEvent
 from apps.tenancy.services import token_create
 from tests.api_base import TenantAPITests
 from tests.factories import EnvironmentFactory
-from tests.images.conftest import EXAMPLES, register
+from tests.factories.images import EXAMPLES, register
 from tests.images.contracts.test_contract_mutations import MUTATIONS
 
 _seq = itertools.count(1)

@@ -21,7 +21,7 @@ from apps.images.services import (
 )
 from apps.tenancy.models import AuditEvent
 from qlrf.errors import DocumentRejected
-from tests.images.conftest import register
+from tests.factories.images import register
 
 pytestmark = pytest.mark.django_db
 

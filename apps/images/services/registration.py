@@ -102,6 +102,14 @@ def image_version_register(
     return image_version, True
 
 
+def _resolve_assets(artifact: ImageArtifact) -> None:
+    """Machines already running this image become managed at once (one indexed UPDATE, no rescan needed)."""
+    from apps.inventory.models import Asset
+
+    Asset.objects.filter(organization=artifact.organization, platform=artifact.platform,
+                         ref_key=artifact.ref_key).update(image_artifact=artifact, image_version=artifact.version)
+
+
 @transaction.atomic
 def image_artifact_add(
     *, actor, version: ImageVersion, platform: str, image_ref: str, account: str = "", region: str = ""
@@ -141,6 +149,7 @@ def image_artifact_add(
     except ValidationError:
         raise
     artifact.save()
+    _resolve_assets(artifact)
     audited(actor=actor, obj=artifact, action="images.imageartifact.add")
     emit(
         organization=version.organization,
