@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 from rest_framework.test import APIClient
 
+import tests.factories as tf
 from apps.tenancy.choices import RoleChoices
 from apps.tenancy.services import membership_add
 from tests.factories import OrganizationFactory, UserFactory
@@ -48,3 +49,35 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=user)
     return client
+
+
+@pytest.fixture
+def ubuntu_contract() -> str:
+    from tests.factories.images import UBUNTU
+
+    return UBUNTU
+
+
+@pytest.fixture
+def windows_contract() -> str:
+    from tests.factories.images import WINDOWS
+
+    return WINDOWS
+
+
+@pytest.fixture
+def envs(tenant_a):
+    return {
+        slug: tf.EnvironmentFactory(
+            organization=tenant_a.organization, slug=slug, tier=slug if slug != "staging" else "staging"
+        )
+        for slug in ("dev", "staging", "prod")
+    }
+
+
+@pytest.fixture
+def sites(tenant_a):
+    return {
+        "aws-eu": tf.SiteFactory(organization=tenant_a.organization, slug="aws-eu", platform="aws", region="eu-west-1"),
+        "aws-us": tf.SiteFactory(organization=tenant_a.organization, slug="aws-us", platform="aws", region="us-east-1"),
+    }

@@ -44,8 +44,9 @@ class TenantQuerySet(models.QuerySet):
         condition = Q(**{_path(model.tenant_path): organizations})
         if model.project_path is not None:
             condition |= Q(**{_path(model.project_path): projects})
-        elif action == "view":
-            # A project-scoped member may read the organisation-wide rows (environments, sites…) of its organisation.
+        elif codename == "view_data":
+            # A project-scoped member may read the organisation's shared rows (environments, sites…), but never what
+            # needs an organisation-level grant (tokens, the audit trail).
             from .models import Project
 
             via_projects = Project.objects.filter(pk__in=projects).values("organization")
@@ -61,3 +62,7 @@ class AppendOnlyQuerySet(TenantQuerySet):
 
     def delete(self):
         raise TypeError(f"{self.model.__name__} is append-only")
+
+    def expire(self) -> int:
+        """Retention, the one sanctioned deletion of history: remove these rows (and what cascades from them)."""
+        return models.QuerySet.delete(self)[0]

@@ -127,3 +127,16 @@ def test_unknown_role_and_duplicate_membership_are_refused(tenant_a):
         membership_add(actor=None, organization=tenant_a.organization, user=user, role="admin")
     assert excinfo.value.error_list[0].code == "duplicate_membership"
     assert Membership.objects.get(organization=tenant_a.organization, user=user).role == "viewer"
+
+
+def test_project_admin_does_not_see_organisation_tokens_or_audit(tenant_a):
+    from apps.tenancy.models import ApiToken
+    from apps.tenancy.services import token_create
+
+    project = ProjectFactory(organization=tenant_a.organization)
+    token_create(actor=None, organization=tenant_a.organization, name="org-ci", role="engineer")
+    user = UserFactory()
+    membership_add(actor=None, organization=tenant_a.organization, user=user, role="admin", project=project)
+    assert ApiToken.objects.restrict(user, "view").count() == 0
+    assert AuditEvent.objects.restrict(user, "view").count() == 0
+    assert ApiToken.objects.restrict(tenant_a.users["admin"], "view").count() == 1

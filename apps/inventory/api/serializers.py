@@ -1,0 +1,121 @@
+"""Serializers of the inventory API. Connector configs never echo a sensitive parameter."""
+
+from rest_framework import serializers
+
+from apps.tenancy.models import Project
+from qlrf.api.viewsets import TenantModelSerializer, TenantRelatedField
+
+from ..connectors.base import ConnectorError, get_connector_class
+from ..models import Asset, Connector, ScanRun
+from ..services import connector_create, connector_update
+
+MASK = "********"
+
+
+class ConnectorSerializer(TenantModelSerializer):
+    project = TenantRelatedField(slug_field="slug", queryset=Project.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = Connector
+        fields = [
+            "id",
+            "organization",
+            "project",
+            "platform",
+            "name",
+            "config",
+            "credential_ref",
+            "environment_rules",
+            "schedule_minutes",
+            "enabled",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        try:
+            sensitive = get_connector_class(instance.platform).sensitive_parameters
+        except ConnectorError:
+            sensitive = ()
+        data["config"] = {k: (MASK if k in sensitive else v) for k, v in (data.get("config") or {}).items()}
+        return data
+
+    def create(self, validated_data):
+        return connector_create(actor=self._actor(), **validated_data)
+
+    def update(self, instance, validated_data):
+        validated_data.pop("organization", None)
+        if "platform" in validated_data and validated_data["platform"] != instance.platform:
+            raise serializers.ValidationError(
+                {"platform": "the platform of a connector cannot change"}, code="read_only"
+            )
+        validated_data.pop("platform", None)
+        return connector_update(actor=self._actor(), connector=instance, **validated_data)
+
+
+class ScanRunSerializer(serializers.ModelSerializer):
+    connector = serializers.StringRelatedField()
+    failed_scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    progress_pct = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ScanRun
+        fields = [
+            "id",
+            "connector",
+            "status",
+            "trigger",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "scopes",
+            "discovered",
+            "new",
+            "updated",
+            "unchanged",
+            "removed",
+            "error",
+            "failed_scopes",
+            "progress_pct",
+        ]
+
+
+class AssetSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    environment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    image_version = serializers.StringRelatedField()
+
+    class Meta:
+        model = Asset
+        fields = [
+            "id",
+            "platform",
+            "account",
+            "region",
+            "zone",
+            "site",
+            "environment",
+            "instance_id",
+            "name",
+            "state",
+            "image_ref",
+            "reported_version",
+            "image_version",
+            "group_ref",
+            "tags",
+            "first_seen",
+            "last_seen",
+            "removed_at",
+        ]
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class AssetGraphSerializer(serializers.Serializer):
+    nodes = serializers.ListField(child=serializers.DictField())
+    edges = serializers.ListField(child=serializers.DictField())
+    image_version = serializers.CharField(allow_null=True)

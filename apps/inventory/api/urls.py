@@ -1,0 +1,9 @@
+"""Routes of the inventory API."""
+
+from . import views
+
+
+def register(router) -> None:
+    router.register("connectors", views.ConnectorViewSet, basename="connector")
+    router.register("scan-runs", views.ScanRunViewSet, basename="scan-run")
+    router.register("assets", views.AssetViewSet, basename="asset")

@@ -1,0 +1,61 @@
+"""Inventory API: connectors (scan, test), scan runs, assets and their graph."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from qlrf.api.exceptions import error_response
+from qlrf.api.viewsets import TenantModelViewSet, TenantReadOnlyViewSet
+
+from ..choices import ScanTriggerChoices
+from ..connectors.base import ConnectorError
+from ..filtersets import AssetFilterSet, ConnectorFilterSet, ScanRunFilterSet
+from ..models import Asset, Connector, ScanRun
+from ..selectors import asset_graph
+from ..services import ScanInProgress, connector_test, scan_request
+from . import serializers as s
+
+
+class ConnectorViewSet(TenantModelViewSet):
+    queryset = Connector.objects.select_related("organization", "project")
+    serializer_class = s.ConnectorSerializer
+    filterset_class = ConnectorFilterSet
+
+    @extend_schema(request=None, responses={202: s.ScanRunSerializer})
+    @action(detail=True, methods=["post"])
+    def scan(self, request, pk=None):
+        """Queue a scan now (Operator and above); 409 while another scan of the connector is active."""
+        try:
+            run = scan_request(actor=request.user, connector=self.get_object(), trigger=ScanTriggerChoices.API)
+        except ScanInProgress as exc:
+            return error_response(exc.code, str(exc), status.HTTP_409_CONFLICT)
+        return Response(s.ScanRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=s.ConnectionTestSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Check the connector's credentials and reachability now."""
+        try:
+            detail = connector_test(actor=request.user, connector=self.get_object())
+        except ConnectorError as exc:
+            return Response({"ok": False, "detail": str(exc)})
+        return Response({"ok": True, "detail": detail})
+
+
+class ScanRunViewSet(TenantReadOnlyViewSet):
+    queryset = ScanRun.objects.select_related("connector")
+    serializer_class = s.ScanRunSerializer
+    filterset_class = ScanRunFilterSet
+
+
+class AssetViewSet(TenantReadOnlyViewSet):
+    queryset = Asset.objects.select_related("site", "environment", "image_version__family")
+    serializer_class = s.AssetSerializer
+    filterset_class = AssetFilterSet
+
+    @extend_schema(responses=s.AssetGraphSerializer)
+    @action(detail=True, methods=["get"])
+    def graph(self, request, pk=None):
+        """The asset graph: instance → group (ASG/VMSS/MIG/folder) → template → image."""
+        return Response(asset_graph(self.get_object()))

@@ -1,0 +1,46 @@
+"""FilterSets of the inventory, shared by the API and the portal."""
+
+import django_filters
+from django.db.models import Q
+
+from .choices import ScanStatusChoices
+from .models import Asset, Connector, ScanRun
+
+
+class ConnectorFilterSet(django_filters.FilterSet):
+    organization = django_filters.CharFilter(field_name="organization__slug")
+
+    class Meta:
+        model = Connector
+        fields = ["organization", "platform", "enabled"]
+
+
+class ScanRunFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ScanStatusChoices.choices)
+
+    class Meta:
+        model = ScanRun
+        fields = ["connector", "status"]
+
+
+class AssetFilterSet(django_filters.FilterSet):
+    organization = django_filters.CharFilter(field_name="organization__slug")
+    site = django_filters.CharFilter(field_name="site__slug")
+    environment = django_filters.CharFilter(field_name="environment__slug")
+    family = django_filters.CharFilter(field_name="image_version__family__slug")
+    image_version = django_filters.CharFilter(method="filter_image_version", help_text="family@version")
+    managed = django_filters.BooleanFilter(field_name="image_version", lookup_expr="isnull", exclude=True)
+    tag = django_filters.CharFilter(method="filter_tag", help_text="key=value")
+    removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Asset
+        fields = ["organization", "platform", "account", "region", "site", "environment", "state", "family"]
+
+    def filter_image_version(self, queryset, name, value):
+        family, _, version = value.rpartition("@")
+        return queryset.filter(Q(image_version__family__slug=family) & Q(image_version__version=version))
+
+    def filter_tag(self, queryset, name, value):
+        key, _, tag_value = value.partition("=")
+        return queryset.filter(**{f"tags__{key}": tag_value})

@@ -1,0 +1,183 @@
+"""Inventory: connectors, their scan runs, and the normalised assets with their graph edges."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.tenancy.models import TenantModel
+
+from .choices import ACTIVE_SCAN_STATUSES, ConnectorPlatformChoices, ScanStatusChoices, ScanTriggerChoices
+
+
+class Connector(TenantModel):
+    """Where and how to discover a platform's images and machines. Holds a credential *reference*, never a secret."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="connectors")
+    project = models.ForeignKey("tenancy.Project", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    platform = models.CharField(max_length=16, choices=ConnectorPlatformChoices.choices)
+    name = models.CharField(max_length=100)
+    config = models.JSONField(default=dict, help_text="Validated against the connector's JSON Schema.")
+    credential_ref = models.CharField(
+        max_length=300, blank=True, help_text="env:NAME, file:/path or vault:path#key — empty for ambient credentials."
+    )
+    environment_rules = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='How an asset\'s environment is found: {"tag": "Environment", "values": {"production": "prod"}, '
+        '"default": "dev"}.',
+    )
+    schedule_minutes = models.PositiveIntegerField(
+        default=360,
+        validators=[MinValueValidator(5), MaxValueValidator(7 * 24 * 60)],
+        help_text="Scan interval in minutes.",
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    permission_scope = "connectors"
+    project_path = "project"
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="connector_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.platform})"
+
+    @property
+    def schedule_name(self) -> str:
+        return f"inventory-scan-connector-{self.pk}"
+
+
+class ScanRun(TenantModel):
+    """One scan of one connector: status, per-scope progress and errors, and what changed."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="scan_runs")
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="scan_runs")
+    status = models.CharField(max_length=16, choices=ScanStatusChoices.choices, default=ScanStatusChoices.QUEUED)
+    trigger = models.CharField(max_length=16, choices=ScanTriggerChoices.choices, default=ScanTriggerChoices.MANUAL)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(
+        default=dict, blank=True, help_text="scope key → {status, discovered, error} as the scan progresses."
+    )
+    discovered = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    permission_scope = "connectors"
+    project_path = "connector__project"
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector"], condition=Q(status__in=ACTIVE_SCAN_STATUSES), name="one_active_scan_per_connector"
+            )
+        ]
+        indexes = [models.Index(fields=["connector", "status", "-finished_at"], name="scanrun_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.connector.name} scan {self.pk} ({self.status})"
+
+    @property
+    def failed_scopes(self) -> list[str]:
+        return sorted(key for key, scope in self.scopes.items() if scope.get("status") == "failed")
+
+    @property
+    def progress_pct(self) -> int:
+        """Share of scopes finished (succeeded or failed)."""
+        if not self.scopes:
+            return 0 if self.status in ACTIVE_SCAN_STATUSES else 100
+        done = sum(1 for scope in self.scopes.values() if scope.get("status") in ("succeeded", "failed"))
+        return round(100 * done / len(self.scopes))
+
+
+class Asset(TenantModel):
+    """A machine normalised across platforms. Removal is soft (``removed_at``); history stays."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="assets")
+    connector = models.ForeignKey(Connector, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets")
+    platform = models.CharField(max_length=16)
+    account = models.CharField(max_length=200)
+    region = models.CharField(max_length=100, blank=True)
+    zone = models.CharField(max_length=100, blank=True)
+    site = models.ForeignKey("tenancy.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="assets")
+    environment = models.ForeignKey(
+        "tenancy.Environment", on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
+    )
+    instance_id = models.CharField(max_length=300)
+    name = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=32, blank=True)
+    image_ref = models.CharField(max_length=500, blank=True)
+    ref_key = models.CharField(max_length=500, blank=True, help_text="image_ref as the platform compares it.")
+    reported_version = models.CharField(max_length=64, blank=True, help_text="The version the platform states.")
+    image_artifact = models.ForeignKey(
+        "images.ImageArtifact", on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
+    )
+    image_version = models.ForeignKey(
+        "images.ImageVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assets",
+        help_text="Resolved from the artifact match; empty = unmanaged.",
+    )
+    group_ref = models.CharField(max_length=500, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    scope_key = models.CharField(max_length=300, blank=True, help_text="The connector scope that reports it.")
+    fingerprint = models.CharField(max_length=64)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+    removed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_scan = models.ForeignKey(ScanRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    permission_scope = "inventory"
+
+    class Meta:
+        ordering = ["platform", "account", "instance_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "platform", "account", "instance_id"], name="asset_unique_instance"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "removed_at", "environment"], name="asset_fleet"),
+            models.Index(fields=["connector", "scope_key", "last_seen"], name="asset_scope"),
+            models.Index(fields=["organization", "platform", "ref_key"], name="asset_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.instance_id
+
+
+class AssetEdge(TenantModel):
+    """One edge of the asset graph: instance → group → template → image artifact."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="edges")
+    source_kind = models.CharField(max_length=16)
+    source_ref = models.CharField(max_length=500)
+    target_kind = models.CharField(max_length=16)
+    target_ref = models.CharField(max_length=500)
+    label = models.CharField(max_length=32, blank=True)
+
+    permission_scope = "inventory"
+
+    class Meta:
+        ordering = ["asset", "id"]
+        indexes = [models.Index(fields=["organization", "target_kind", "target_ref"], name="assetedge_target")]
+
+    def __str__(self) -> str:
+        return f"{self.source_kind}:{self.source_ref} -{self.label}-> {self.target_kind}:{self.target_ref}"

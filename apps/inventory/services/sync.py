@@ -1,0 +1,249 @@
+"""``inventory_sync``: stream a connector's assets into the inventory, set-based, scope by scope.
+
+Per batch: one SELECT of the existing fingerprints, one ``INSERT … ON CONFLICT DO UPDATE`` (Django's
+``bulk_create(update_conflicts=True)``, the same statement on PostgreSQL and SQLite) for new and changed assets, one
+UPDATE of ``last_seen`` for unchanged ones, and the changed assets' graph edges replaced. Memory holds one batch.
+A scope that fails or is cut short removes nothing; removal is soft and follows only a complete scope.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from apps.events.services import emit
+
+from ..connectors.base import BaseConnector, DiscoveredAsset, Scope, ScopeFailed
+from ..models import Asset, AssetEdge, ScanRun
+from .resolution import ImageResolver, OrgMaps, ref_key_for
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+UPDATE_FIELDS = [
+    "connector",
+    "region",
+    "zone",
+    "site",
+    "environment",
+    "name",
+    "state",
+    "image_ref",
+    "ref_key",
+    "reported_version",
+    "group_ref",
+    "tags",
+    "scope_key",
+    "fingerprint",
+    "last_seen",
+    "removed_at",
+    "last_scan",
+    "image_artifact",
+    "image_version",
+]
+
+
+@dataclass
+class Counts:
+    discovered: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in ("discovered", "new", "updated", "unchanged", "removed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class SyncState:
+    run: ScanRun
+    maps: OrgMaps
+    resolver: ImageResolver
+    seen_at: object
+    on_progress: Callable[[ScanRun], None] | None = None
+    totals: Counts = field(default_factory=Counts)
+
+
+def _row(state: SyncState, scope: Scope, asset: DiscoveredAsset, fingerprint: str) -> Asset:
+    run = state.run
+    ref_key = ref_key_for(asset.platform, asset.image_ref)
+    artifact_id, version_id = state.resolver.resolve(asset.platform, ref_key)
+    return Asset(
+        organization_id=run.organization_id,
+        connector_id=run.connector_id,
+        platform=asset.platform,
+        account=asset.account,
+        region=asset.region,
+        zone=asset.zone,
+        site_id=state.maps.site_for(asset.platform, asset.region, asset.site_hint),
+        environment_id=state.maps.environment_for(asset.tags),
+        instance_id=asset.instance_id,
+        name=asset.name[:300],
+        state=asset.state,
+        image_ref=asset.image_ref,
+        ref_key=ref_key,
+        image_artifact_id=artifact_id,
+        image_version_id=version_id,
+        reported_version=asset.image_version[:64],
+        group_ref=asset.group_ref,
+        tags=asset.tags,
+        scope_key=scope.key,
+        fingerprint=fingerprint,
+        first_seen=state.seen_at,
+        last_seen=state.seen_at,
+        removed_at=None,
+        last_scan_id=run.pk,
+    )
+
+
+def _existing(organization_id: int, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple]:
+    rows = Asset.objects.filter(organization_id=organization_id, instance_id__in={k[2] for k in keys}).values_list(
+        "platform", "account", "instance_id", "id", "fingerprint", "removed_at"
+    )
+    wanted = set(keys)
+    return {(p, a, i): (pk, fp, removed) for p, a, i, pk, fp, removed in rows if (p, a, i) in wanted}
+
+
+def _replace_edges(organization_id: int, assets: dict[tuple, DiscoveredAsset]) -> None:
+    rows = Asset.objects.filter(organization_id=organization_id, instance_id__in={k[2] for k in assets})
+    ids = {
+        (p, a, i): pk
+        for p, a, i, pk in rows.values_list("platform", "account", "instance_id", "id")
+        if (p, a, i) in assets
+    }
+    AssetEdge.objects.filter(asset_id__in=ids.values()).delete()
+    AssetEdge.objects.bulk_create(
+        AssetEdge(
+            organization_id=organization_id,
+            asset_id=ids[key],
+            source_kind=e.source_kind,
+            source_ref=e.source_ref[:500],
+            target_kind=e.target_kind,
+            target_ref=e.target_ref[:500],
+            label=e.label,
+        )
+        for key, asset in assets.items()
+        for e in asset.edges
+    )
+
+
+@transaction.atomic
+def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsset]) -> Counts:
+    """Write one batch: new and changed rows upserted, unchanged rows only touched (``last_seen``)."""
+    unique = {(a.platform, a.account, a.instance_id): a for a in batch}  # a later duplicate wins
+    existing = _existing(state.run.organization_id, list(unique))
+    counts, rows, changed, unchanged_ids = Counts(discovered=len(unique)), [], {}, []
+    for key, asset in unique.items():
+        fingerprint = asset.fingerprint()
+        found = existing.get(key)
+        if found is not None and found[1] == fingerprint and found[2] is None:
+            unchanged_ids.append(found[0])
+            continue
+        if found is None:
+            counts.new += 1
+        else:
+            counts.updated += 1
+        rows.append(_row(state, scope, asset, fingerprint))
+        changed[key] = asset
+    counts.unchanged = len(unchanged_ids)
+    if rows:
+        Asset.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["organization", "platform", "account", "instance_id"],
+            update_fields=UPDATE_FIELDS,
+        )
+        _replace_edges(state.run.organization_id, changed)
+    if unchanged_ids:
+        Asset.objects.filter(pk__in=unchanged_ids).update(last_seen=state.seen_at, last_scan_id=state.run.pk)
+    return counts
+
+
+def _save_scope(run: ScanRun, key: str, **values) -> None:
+    run.scopes[key] = {**run.scopes.get(key, {}), **values}
+    ScanRun.objects.filter(pk=run.pk).update(scopes=run.scopes)
+
+
+@transaction.atomic
+def _finish_scope(state: SyncState, connector_platform: str, scope: Scope, counts: Counts) -> None:
+    """After a complete scope: soft-remove what it no longer reports, emit the scope's asset events."""
+    run = state.run
+    vanished = Asset.objects.filter(
+        connector_id=run.connector_id, scope_key=scope.key, removed_at__isnull=True, last_seen__lt=state.seen_at
+    )
+    counts.removed = vanished.update(removed_at=state.seen_at)
+    for event_type, count in (
+        ("asset.discovered", counts.new),
+        ("asset.changed", counts.updated),
+        ("asset.removed", counts.removed),
+    ):
+        if count:
+            emit(
+                organization=run.organization,
+                type=event_type,
+                payload={
+                    "platform": connector_platform,
+                    "account": scope.account,
+                    "region": scope.region,
+                    "scope": scope.key,
+                    "count": count,
+                    "scan_run": run.pk,
+                },
+            )
+
+
+def _sync_scope(state: SyncState, connector: BaseConnector, scope: Scope) -> Counts:
+    run, counts = state.run, Counts()
+    _save_scope(run, scope.key, status="running")
+    try:
+        batch: list[DiscoveredAsset] = []
+        for asset in connector.iter_assets(scope):
+            batch.append(asset)
+            if len(batch) >= BATCH_SIZE:
+                counts.add(_upsert_batch(state, scope, batch))
+                batch.clear()
+                _save_scope(run, scope.key, discovered=counts.discovered)
+                if state.on_progress:
+                    state.on_progress(run)
+        if batch:
+            counts.add(_upsert_batch(state, scope, batch))
+    except ScopeFailed as exc:
+        _save_scope(run, scope.key, status="failed", discovered=counts.discovered, error=exc.reason)
+        return counts
+    except Exception as exc:
+        logger.exception("scope %s of scan %s failed unexpectedly", scope.key, run.pk)
+        _save_scope(
+            run,
+            scope.key,
+            status="failed",
+            discovered=counts.discovered,
+            error=f"internal error: {type(exc).__name__}: {exc}"[:500],
+        )
+        return counts
+    _finish_scope(state, run.connector.platform, scope, counts)
+    _save_scope(run, scope.key, status="succeeded", discovered=counts.discovered, removed=counts.removed)
+    return counts
+
+
+def inventory_sync(*, run: ScanRun, connector: BaseConnector, on_progress=None) -> Counts:
+    """Scan every scope of ``connector`` into the inventory for ``run``; return the totals. Never raises for a scope."""
+    scopes = connector.scopes()
+    run.scopes = {scope.key: {"status": "pending", "discovered": 0} for scope in scopes}
+    ScanRun.objects.filter(pk=run.pk).update(scopes=run.scopes)
+    state = SyncState(
+        run=run,
+        maps=OrgMaps.load(run.connector),
+        resolver=ImageResolver.load(run.organization),
+        seen_at=run.started_at,
+        on_progress=on_progress,
+    )
+    for scope in scopes:
+        state.totals.add(_sync_scope(state, connector, scope))
+        if on_progress:
+            on_progress(run)
+    return state.totals
