@@ -1,0 +1,165 @@
+"""The drift engine: classify the running fleet at a moment T, set-based.
+
+One GROUP BY over the organisation's assets (environment, platform, site, image version, stale) gives a few hundred
+groups; each group's status comes from the channel timelines (small, in memory); cells and roll-ups are sums of
+groups. The outdated assets themselves are listed by one filtered query. No Python loop over assets.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, DateTimeField, F, OuterRef, Q, Subquery, Value, When
+from django.utils import timezone
+
+from apps.images.models import ChannelAssignment, ImageVersion
+from apps.inventory.models import Asset, ScanRun
+
+from .choices import NOT_RUNNING_STATES
+from .timeline import Assignment, ChannelTimeline, Verdict, VersionInfo, no_channel_verdict
+
+FINISHED = ("succeeded", "partial", "failed")
+
+
+@dataclass
+class Cell:
+    """Counts for one (environment, platform, site) cell, or a roll-up of cells."""
+
+    total: int = 0
+    compliant: int = 0
+    outdated: int = 0
+    unmanaged: int = 0
+    stale: int = 0
+    not_running: int = 0
+    oldest_drift: datetime.datetime | None = None
+
+    def add(self, other: Cell) -> None:
+        for name in ("total", "compliant", "outdated", "unmanaged", "stale", "not_running"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.oldest_drift and (self.oldest_drift is None or other.oldest_drift < self.oldest_drift):
+            self.oldest_drift = other.oldest_drift
+
+    @property
+    def coverage_pct(self) -> float | None:
+        """compliant / (compliant + outdated + unmanaged); stale and stopped machines are excluded."""
+        denominator = self.compliant + self.outdated + self.unmanaged
+        return round(100.0 * self.compliant / denominator, 2) if denominator else None
+
+
+@dataclass
+class Evaluation:
+    at: datetime.datetime
+    cells: dict[tuple[int | None, str, int | None], Cell] = field(default_factory=dict)
+    verdicts: dict[tuple[int | None, int], Verdict] = field(default_factory=dict)  # (env, version) → verdict
+    labels: dict[int, str] = field(default_factory=dict)  # version id → family@version
+
+
+class Rules:
+    """Channel timelines and version facts of one organisation, loaded once per evaluation."""
+
+    def __init__(self, organization, at: datetime.datetime):
+        self.at = at
+        self.versions = {
+            pk: VersionInfo(pk, family_id, key, f"{slug}@{version}", revoked_at)
+            for pk, family_id, key, slug, version, revoked_at in ImageVersion.objects.filter(
+                organization=organization
+            ).values_list("id", "family_id", "version_key", "family__slug", "version", "revoked_at")
+        }
+        timelines: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
+        for family_id, env_id, at_, from_id, to_id, grace in ChannelAssignment.objects.filter(
+            organization=organization, assigned_at__lte=at
+        ).values_list(
+            "channel__family_id",
+            "channel__environment_id",
+            "assigned_at",
+            "from_version_id",
+            "to_version_id",
+            "grace_until",
+        ):
+            timelines[(family_id, env_id)].append(Assignment(at_, from_id, to_id, grace))
+        self.timelines = {key: ChannelTimeline(value) for key, value in timelines.items()}
+        self._cache: dict[tuple[int | None, int], Verdict] = {}
+
+    def verdict(self, environment_id: int | None, version_id: int) -> Verdict:
+        key = (environment_id, version_id)
+        if key not in self._cache:
+            version = self.versions[version_id]
+            timeline = self.timelines.get((version.family_id, environment_id))
+            self._cache[key] = (
+                timeline.verdict(version, self.at, self.versions) if timeline else no_channel_verdict(version, self.at)
+            )
+        return self._cache[key]
+
+
+def fleet_at(organization, at: datetime.datetime):
+    """The organisation's assets as they stood at ``at`` (seen by then, not yet removed), with a ``stale`` flag.
+
+    Stale: not seen by the latest finished scan of its connector (a scope that failed there) — excluded from coverage.
+    """
+    latest_scan = (
+        ScanRun.objects.filter(connector_id=OuterRef("connector_id"), status__in=FINISHED, started_at__lte=at)
+        .order_by("-started_at")
+        .values("started_at")[:1]
+    )
+    return (
+        Asset.objects.filter(organization=organization, first_seen__lte=at)
+        .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=at))
+        .annotate(latest_scan_at=Subquery(latest_scan, output_field=DateTimeField()))
+        .annotate(stale=Case(When(last_seen__lt=F("latest_scan_at"), then=Value(True)), default=Value(False)))
+    )
+
+
+def drift_evaluate(organization, at: datetime.datetime | None = None) -> Evaluation:
+    """Classify the fleet at ``at`` (default now) into cells of (environment, platform, site)."""
+    at = at or timezone.now()
+    rules = Rules(organization, at)
+    evaluation = Evaluation(at=at, labels={pk: info.label for pk, info in rules.versions.items()})
+    groups = (
+        fleet_at(organization, at)
+        .annotate(running=Case(When(state__in=NOT_RUNNING_STATES, then=Value(False)), default=Value(True)))
+        .values("environment_id", "platform", "site_id", "image_version_id", "stale", "running")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for group in groups:
+        cell = evaluation.cells.setdefault((group["environment_id"], group["platform"], group["site_id"]), Cell())
+        count = group["n"]
+        cell.total += count
+        if not group["running"]:
+            cell.not_running += count
+        elif group["stale"]:
+            cell.stale += count
+        elif group["image_version_id"] is None:
+            cell.unmanaged += count
+        else:
+            verdict = rules.verdict(group["environment_id"], group["image_version_id"])
+            evaluation.verdicts[(group["environment_id"], group["image_version_id"])] = verdict
+            if verdict.compliant:
+                cell.compliant += count
+            else:
+                cell.outdated += count
+                if cell.oldest_drift is None or verdict.outdated_since < cell.oldest_drift:
+                    cell.oldest_drift = verdict.outdated_since
+    return evaluation
+
+
+def outdated_assets(organization, evaluation: Evaluation):
+    """The outdated running assets of an evaluation, annotated with ``outdated_since``: one query."""
+    outdated = {key: v for key, v in evaluation.verdicts.items() if not v.compliant}
+    if not outdated:
+        return Asset.objects.annotate(outdated_since=Value(None, output_field=DateTimeField())).none()
+    pairs = Q()
+    whens = []
+    for (env_id, version_id), verdict in outdated.items():
+        condition = Q(environment_id=env_id, image_version_id=version_id)
+        pairs |= condition
+        whens.append(When(condition, then=Value(verdict.outdated_since)))
+    return (
+        fleet_at(organization, evaluation.at)
+        .filter(pairs, stale=False)
+        .exclude(state__in=NOT_RUNNING_STATES)
+        .annotate(outdated_since=Case(*whens, output_field=DateTimeField()))
+        .select_related("environment", "site", "image_version__family")
+    )
