@@ -43,6 +43,7 @@ def test_emit_outside_a_transaction_is_refused(tenant_a):
         ("image.version.published", {"family": "f", "version": "1"}, "/payload"),
         ("scan.finished", {"scan_run": "one", "connector": "c", "status": "succeeded"}, "/payload/scan_run"),
         ("asset.discovered", {"platform": "aws", "account": "1", "instance_id": "i", "colour": "red"}, "/payload"),
+        ("asset.removed", {"platform": "aws", "count": 2}, "/payload"),
         ("no.such.type", {}, "/type"),
     ],
 )
