@@ -1,5 +1,10 @@
 # Sourced by scripts/up and scripts/test: make sure .venv exists with the given requirements file installed.
 # Re-installs only when the requirements changed (a stamp holds their checksum).
+# pip, without the machine's harmless "find-links location is ignored" warnings; its exit status is kept.
+quiet_pip() {
+  .venv/bin/python -m pip "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+}
+
 ensure_venv() {
   local requirements="$1"
   if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
@@ -17,10 +22,9 @@ ensure_venv() {
   sum=$(cat requirements/*.txt pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
     echo "installing Python dependencies from $requirements…"
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -r "$requirements"
-    .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . 2>/dev/null \
-      || .venv/bin/python -m pip install -q --no-deps -e .
+    quiet_pip install -q --upgrade pip
+    quiet_pip install -q -r "$requirements"
+    quiet_pip install -q --no-deps -e .
     echo "$sum" > "$stamp"
   fi
 }

@@ -187,7 +187,7 @@ class ImageVersionAdmin(DetailReadOnlyMixin, TenantScopedAdmin):
 
     @admin.display(description="Contract")
     def contract_document(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.contract, indent=2, ensure_ascii=False))
+        return format_html("<pre>{}</pre>", json.dumps(obj.contract, indent=2, ensure_ascii=False, sort_keys=True))
 
     @admin.action(description="Publish selected versions", permissions=["change"])
     def publish_selected(self, request, queryset):

@@ -165,12 +165,14 @@ def _cis_exceptions(contract: dict, today: datetime.date) -> list[dict]:
 
 
 def contract_sections(contract: dict) -> list[dict]:
-    """Top-level contract sections in document order, each ready to render (never raw JSON).
+    """Top-level contract sections in the contract's canonical order, each ready to render (never raw JSON).
 
+    The order comes from SECTION_TITLES, not the stored mapping: PostgreSQL's jsonb does not keep key order.
     The CIS exceptions are left out of the hardening section's body: the page shows them in their own table.
     """
+    order = {key: index for index, key in enumerate(SECTION_TITLES)}
     sections = []
-    for key, value in contract.items():
+    for key, value in sorted(contract.items(), key=lambda item: (order.get(item[0], len(order)), item[0])):
         if key in HIDDEN_KEYS:
             continue
         if key == "hardening" and isinstance(value, dict) and isinstance(value.get("cis"), dict):
