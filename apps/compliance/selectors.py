@@ -187,3 +187,16 @@ def version_badges_for(versions) -> dict[int, list]:
     versions = list(versions)
     evidence, digests = version_evidence(versions), manifest_digests(versions)
     return {v.pk: badges_for(v, evidence[v.pk], digests[v.pk]) for v in versions}
+
+
+def versions_with_valid_signature(versions) -> set[int]:
+    """Ids of the versions whose newest signature check verified the manifest they have now (not stale)."""
+    evidence = version_evidence(versions)
+    digests = manifest_digests(versions)
+    return {
+        pk
+        for pk, item in evidence.items()
+        if item.verification is not None
+        and item.verification.result == "verified"
+        and item.verification.manifest_sha256 in ("", digests[pk])
+    }

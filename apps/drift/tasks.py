@@ -20,6 +20,11 @@ def drift_snapshot_task(
     return drift_snapshot_write(organization=organization, trigger=trigger, scan_run=run).pk
 
 
+def drift_after_scan_task(organization_id: int, scan_run_id: int | None = None) -> int | None:
+    """After a scan that refreshed data: snapshot the organisation's drift."""
+    return drift_snapshot_task(organization_id, SnapshotTriggerChoices.SCAN, scan_run_id)
+
+
 def drift_daily_snapshots_task() -> int:
     """The daily snapshot of every organisation, then retention."""
     count = 0

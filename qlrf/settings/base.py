@@ -156,6 +156,11 @@ else:
 
 QLRF_TOKEN_DEFAULT_DAYS = env_int("TOKEN_DEFAULT_DAYS", 90)
 QLRF_DRIFT_RETENTION_DAYS = env_int("DRIFT_RETENTION_DAYS", 396)
+# Tasks queued (by name, with organisation id and scan run id) after every scan that refreshed data.
+QLRF_AFTER_SCAN_TASKS = [
+    "apps.drift.tasks.drift_after_scan_task",
+    "apps.compliance.tasks.signature_recheck_after_scan_task",
+]
 QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
 # The production (public-good) Sigstore trusted root shipped with the project; replace it out of band on rotation.

@@ -21,7 +21,6 @@ from .sync import inventory_sync
 
 logger = logging.getLogger(__name__)
 SCAN_TASK = "apps.inventory.tasks.connector_scan_task"
-DRIFT_SNAPSHOT_TASK = "apps.drift.tasks.drift_snapshot_task"
 
 
 class ScanInProgress(Exception):
@@ -88,18 +87,22 @@ def _finish(run: ScanRun, *, status: str, error: str = "") -> ScanRun:
             },
         )
         if status in (ScanStatusChoices.SUCCEEDED, ScanStatusChoices.PARTIAL):
-            _enqueue_drift_snapshot(run)
+            _enqueue_after_scan(run)
     return run
 
 
-def _enqueue_drift_snapshot(run: ScanRun) -> None:
-    """Drift is snapshotted after every scan that refreshed data (by task name: inventory does not import drift)."""
+def _enqueue_after_scan(run: ScanRun) -> None:
+    """Queue ``settings.QLRF_AFTER_SCAN_TASKS`` (drift snapshot, signature re-check…) once the run is committed.
+
+    They are named, not imported: the inventory knows nothing of the apps that react to a scan.
+    """
     from django_q.tasks import async_task
 
     organization_id, run_id = run.organization_id, run.pk
-    transaction.on_commit(
-        lambda: async_task(DRIFT_SNAPSHOT_TASK, organization_id, "scan", run_id, task_name=f"drift-scan-{run_id}")
-    )
+    for name in settings.QLRF_AFTER_SCAN_TASKS:
+        transaction.on_commit(
+            lambda name=name: async_task(name, organization_id, run_id, task_name=f"{name.rsplit('.', 1)[-1]}-{run_id}")
+        )
 
 
 def scan_execute(

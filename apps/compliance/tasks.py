@@ -1,0 +1,15 @@
+"""django-q2 entry points of the compliance app."""
+
+from __future__ import annotations
+
+from apps.inventory.models import ScanRun
+from apps.tenancy.models import Organization
+
+from .services.recheck import signature_recheck
+
+
+def signature_recheck_after_scan_task(organization_id: int, scan_run_id: int | None = None) -> int:
+    """After a scan: how many running machines run an image without a valid signature (recorded in the audit)."""
+    organization = Organization.objects.get(pk=organization_id)
+    run = ScanRun.objects.filter(pk=scan_run_id).first() if scan_run_id else None
+    return sum(signature_recheck(organization=organization, scan_run=run).values())
