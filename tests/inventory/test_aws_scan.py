@@ -1,6 +1,7 @@
 """`rf scan` against moto's EC2/STS server: versions resolved (regional copies included), a rerun all unchanged."""
 
 import importlib
+import urllib.request
 
 import pytest
 from moto.server import ThreadedMotoServer
@@ -36,8 +37,17 @@ def moto_server(monkeypatch, tmp_path):
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    yield endpoint, aws_world.build_world(endpoint)
-    server.stop()
+    _moto_reset(endpoint)  # moto's backends are process-wide: start empty and leave nothing behind
+    try:
+        yield endpoint, aws_world.build_world(endpoint)
+    finally:
+        _moto_reset(endpoint)
+        server.stop()
+
+
+def _moto_reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", data=b"", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 def test_rf_scan_against_moto_resolves_versions_and_rescans_unchanged(tenant_a, ubuntu_contract, moto_server, capsys):
