@@ -21,5 +21,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("images/", include("apps.images.urls")),
+    path("reports/", include("apps.evidence.urls")),
     path("", include("apps.tenancy.urls")),
 ]

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "apps.events",
     "apps.images",
     "apps.compliance",
+    "apps.evidence",
     "apps.inventory",
     "apps.drift",
 ]
@@ -163,6 +164,8 @@ QLRF_AFTER_SCAN_TASKS = [
 ]
 QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
+QLRF_EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 512 * 1024 * 1024)
+QLRF_REPORT_FROM_EMAIL = env_str("REPORT_FROM_EMAIL", "reports@localhost")
 # The production (public-good) Sigstore trusted root shipped with the project; replace it out of band on rotation.
 QLRF_SIGSTORE_TRUSTED_ROOT = env_str(
     "SIGSTORE_TRUSTED_ROOT",

@@ -1,0 +1,1 @@
+"""Evidence packs: the scope, its members, the deterministic ZIP writer and the verifier."""

@@ -1,0 +1,1 @@
+"""Report builders: streamed CSV exports, PDF rendering (WeasyPrint, restricted fetcher) and their contexts."""

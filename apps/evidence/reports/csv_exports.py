@@ -1,0 +1,333 @@
+"""CSV exports, streamed row by row (``.iterator()`` over querysets, never a list of the whole result).
+
+Each export is registered by kind and takes (organization, user, params); ``params`` are the same query parameters
+the portal lists and the API accept. A bad parameter raises ``DriftQueryError`` naming it (a 400 for the caller).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from apps.compliance.filtersets import SignatureVerificationFilterSet
+from apps.compliance.models import SignatureVerification
+from apps.compliance.selectors import version_badges_for
+from apps.drift.selectors import DriftFilters, DriftQueryError, drift_outdated_list, drift_report_build
+from apps.images.filtersets import ImageVersionFilterSet
+from apps.images.models import ImageVersion
+from apps.inventory.filtersets import AssetFilterSet
+from apps.inventory.models import Asset
+
+from ..selectors import visible
+
+CHUNK = 500
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+GROUPINGS = {"cell": "reports", "environment": "by_environment", "platform": "by_platform", "site": "by_site"}
+
+
+@dataclass(frozen=True)
+class Export:
+    """One CSV export: its header and a row iterator."""
+
+    filename: str
+    header: list[str]
+    rows: Iterable[list]
+
+
+EXPORTS: dict[str, Callable[..., Export]] = {}
+
+
+def register_export(kind: str):
+    """Register an export under ``kind`` (a duplicate registration raises)."""
+
+    def decorator(func):
+        if kind in EXPORTS:
+            raise ValueError(f"CSV export {kind!r} is already registered")
+        EXPORTS[kind] = func
+        return func
+
+    return decorator
+
+
+def export_build(kind: str, organization, *, user, params) -> Export:
+    """The export of ``kind`` for ``organization`` as seen by ``user`` (None: the installation)."""
+    if kind not in EXPORTS:
+        raise DriftQueryError("kind", f"unknown report {kind!r}; one of {', '.join(sorted(EXPORTS))}")
+    return EXPORTS[kind](organization, user=user, params=params)
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value  # a spreadsheet must never evaluate a name or tag as a formula
+    return value
+
+
+class _Line:
+    """A file-like that returns what is written to it (csv.writer → one encoded line at a time)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+    """The CSV as encoded lines: the header, then one line per row (UTF-8 with a BOM for spreadsheets)."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield ("\ufeff" + writer.writerow(header)).encode()
+    for row in rows:
+        yield writer.writerow([_cell(value) for value in row]).encode()
+
+
+def _filters(params) -> DriftFilters:
+    return DriftFilters(
+        environment=params.get("env") or None, platform=params.get("platform") or None, site=params.get("site") or None
+    )
+
+
+def _filterset(filterset_class, params, queryset):
+    filterset = filterset_class(params, queryset=queryset)
+    if not filterset.is_valid():
+        name, errors = next(iter(filterset.errors.items()))
+        raise DriftQueryError(name, f"{name}: {' '.join(errors)}")
+    return filterset.qs
+
+
+DRIFT_HEADER = [
+    "environment",
+    "platform",
+    "site",
+    "total_assets",
+    "compliant_assets",
+    "outdated_count",
+    "unmanaged_count",
+    "stale_count",
+    "not_running_count",
+    "coverage_pct",
+    "rag",
+    "oldest_drift_days",
+    "calculated_at",
+]
+
+
+def drift_rows(reports) -> Iterator[list]:
+    for r in reports:
+        yield [
+            r.environment,
+            r.platform,
+            r.site,
+            r.total_assets,
+            r.compliant_assets,
+            r.outdated_count,
+            r.unmanaged_count,
+            r.stale_count,
+            r.not_running_count,
+            r.coverage_pct,
+            r.rag,
+            r.oldest_drift_days,
+            r.calculated_at,
+        ]
+
+
+@register_export("drift")
+def drift_export(organization, *, user, params) -> Export:
+    """DriftReports per cell (``by=cell``, default) or rolled up by environment, platform or site, plus the total."""
+    grouping = params.get("by") or "cell"
+    if grouping not in GROUPINGS:
+        raise DriftQueryError("by", f"by must be one of {', '.join(GROUPINGS)}")
+    report = drift_report_build(organization, filters=_filters(params), as_of=params.get("as_of"))
+    rows = itertools.chain(drift_rows(getattr(report, GROUPINGS[grouping])), drift_rows([report.total]))
+    return Export(f"drift-{organization.slug}.csv", DRIFT_HEADER, rows)
+
+
+OUTDATED_HEADER = [
+    "instance_id",
+    "name",
+    "platform",
+    "environment",
+    "site",
+    "version",
+    "baseline",
+    "days_behind",
+    "outdated_since",
+    "reason",
+]
+
+
+def outdated_rows(source: str, rows, evaluation) -> Iterator[list]:
+    """Outdated assets from a snapshot (DriftSnapshotAsset rows) or live (Asset rows with their verdicts)."""
+    for row in rows.iterator(chunk_size=CHUNK):
+        if source == "snapshot":
+            yield [
+                row.instance_id,
+                row.name,
+                row.platform,
+                row.environment_slug,
+                row.site_slug,
+                row.version,
+                row.baseline,
+                row.days_behind,
+                row.outdated_since,
+                row.reason,
+            ]
+            continue
+        verdict = evaluation.verdicts[(row.environment_id, row.image_version_id)]
+        yield [
+            row.instance_id,
+            row.name,
+            row.platform,
+            row.environment.slug if row.environment else "",
+            row.site.slug if row.site else "",
+            str(row.image_version),
+            verdict.baseline,
+            max(0, (evaluation.at - row.outdated_since).days),
+            row.outdated_since,
+            verdict.reason,
+        ]
+
+
+@register_export("outdated")
+def outdated_export(organization, *, user, params) -> Export:
+    """Every outdated asset, most days behind first (``ordering=days_behind`` for the reverse)."""
+    descending = params.get("ordering", "-days_behind") != "days_behind"
+    source, rows, evaluation = drift_outdated_list(
+        organization, filters=_filters(params), as_of=params.get("as_of"), descending=descending
+    )
+    return Export(f"outdated-{organization.slug}.csv", OUTDATED_HEADER, outdated_rows(source, rows, evaluation))
+
+
+ASSET_HEADER = [
+    "instance_id",
+    "name",
+    "platform",
+    "account",
+    "region",
+    "site",
+    "environment",
+    "state",
+    "image_ref",
+    "image_version",
+    "first_seen",
+    "last_seen",
+    "removed_at",
+]
+
+
+@register_export("assets")
+def asset_export(organization, *, user, params) -> Export:
+    """Assets with the AssetFilterSet filters of the API and portal (removed ones only with ``removed=true``)."""
+    assets = visible(Asset.objects.all(), user).filter(organization=organization)
+    if params.get("removed") in (None, ""):
+        assets = assets.filter(removed_at__isnull=True)
+    assets = _filterset(AssetFilterSet, params, assets)
+    rows = (
+        assets.order_by("platform", "account", "instance_id")
+        .values_list(
+            "instance_id",
+            "name",
+            "platform",
+            "account",
+            "region",
+            "site__slug",
+            "environment__slug",
+            "state",
+            "image_ref",
+            "image_version__family__slug",
+            "image_version__version",
+            "first_seen",
+            "last_seen",
+            "removed_at",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    return Export(f"assets-{organization.slug}.csv", ASSET_HEADER, _asset_rows(rows))
+
+
+def _asset_rows(rows) -> Iterator[list]:
+    for *head, family, version, first, last, removed in rows:
+        yield [*head, f"{family}@{version}" if family else "", first, last, removed]
+
+
+BADGE_KEYS = ("cis", "slsa", "signed", "sbom", "vulnerabilities")
+VERSION_HEADER = ["family", "version", "status", "released_at", "revoked_at"] + [
+    f"{key}_{part}" for key in BADGE_KEYS for part in ("status", "label")
+]
+
+
+@register_export("image-versions")
+def image_version_export(organization, *, user, params) -> Export:
+    """Image versions with their five badges, computed per chunk in a fixed number of queries."""
+    versions = visible(ImageVersion.objects.all(), user).filter(organization=organization)
+    versions = _filterset(ImageVersionFilterSet, params, versions).select_related("family", "organization")
+    ordered = versions.order_by("family__slug", "-version_key").iterator(chunk_size=CHUNK)
+    return Export(f"image-versions-{organization.slug}.csv", VERSION_HEADER, _version_rows(ordered))
+
+
+def _version_rows(versions) -> Iterator[list]:
+    while chunk := list(itertools.islice(versions, CHUNK)):
+        badges = version_badges_for(chunk)
+        for version in chunk:
+            by_key = {badge.key: badge for badge in badges[version.pk]}
+            cells = [value for key in BADGE_KEYS for value in (by_key[key].status, by_key[key].label)]
+            head = [version.family.slug, version.version, version.status, version.released_at, version.revoked_at]
+            yield [*head, *cells]
+
+
+SIGNATURE_HEADER = [
+    "id",
+    "created_at",
+    "image",
+    "environment",
+    "method",
+    "result",
+    "code",
+    "identity",
+    "issuer",
+    "key_id",
+    "manifest_sha256",
+    "via_gate",
+    "enforced",
+    "warned",
+    "actor",
+    "reason",
+]
+
+
+def signature_rows(queryset) -> Iterator[list]:
+    """One CSV row per verification (the log's own order: newest first unless the caller ordered it)."""
+    rows = queryset.values_list(
+        "id",
+        "created_at",
+        "version__family__slug",
+        "version__version",
+        "environment__slug",
+        "method",
+        "result",
+        "code",
+        "identity",
+        "issuer",
+        "key_id",
+        "manifest_sha256",
+        "via_gate",
+        "enforced",
+        "warned",
+        "actor__username",
+        "reason",
+    ).iterator(chunk_size=CHUNK)
+    for pk, created, family, version, *rest in rows:
+        yield [pk, created, f"{family}@{version}", *rest]
+
+
+@register_export("signatures")
+def signature_export(organization, *, user, params) -> Export:
+    """The signature verification log with the SignatureVerificationFilterSet filters."""
+    queryset = visible(SignatureVerification.objects.all(), user).filter(organization=organization)
+    queryset = _filterset(SignatureVerificationFilterSet, params, queryset).order_by("-created_at", "-id")
+    return Export(f"signatures-{organization.slug}.csv", SIGNATURE_HEADER, signature_rows(queryset))
