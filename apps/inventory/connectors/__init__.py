@@ -1,22 +1,24 @@
-"""Platform connectors. Each module defines one ``@register_connector`` class; ``load_all`` imports them explicitly
-(connectors are never registered by an import side effect of some unrelated module)."""
+"""Platform connectors. Each module defines one ``@register_connector`` class. Modules are imported explicitly, by
+slug, when needed: a scan imports only its own platform's SDK (each SDK costs tens of MB)."""
 
 import importlib
 
-CONNECTOR_MODULES = (
-    "apps.inventory.connectors.aws",
-    "apps.inventory.connectors.azure",
-    "apps.inventory.connectors.gcp",
-    "apps.inventory.connectors.vsphere",
-    "apps.inventory.connectors.synthetic",
-)
+CONNECTOR_MODULES = {
+    "aws": "apps.inventory.connectors.aws",
+    "azure": "apps.inventory.connectors.azure",
+    "gcp": "apps.inventory.connectors.gcp",
+    "vsphere": "apps.inventory.connectors.vsphere",
+    "synthetic": "apps.inventory.connectors.synthetic",
+}
+
+
+def load(slug: str) -> None:
+    """Import the connector module of ``slug`` (registering its class); unknown slugs import nothing."""
+    if slug in CONNECTOR_MODULES:
+        importlib.import_module(CONNECTOR_MODULES[slug])
 
 
 def load_all() -> None:
-    """Import every connector module listed above (idempotent)."""
-    for name in CONNECTOR_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a module not written yet is simply not registered
-            if exc.name != name:
-                raise
+    """Import every connector module (idempotent)."""
+    for slug in CONNECTOR_MODULES:
+        load(slug)

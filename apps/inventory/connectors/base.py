@@ -105,7 +105,9 @@ class DiscoveredAsset:
 
     def fingerprint(self) -> str:
         """A stable digest of everything the inventory stores about the asset (not timestamps)."""
-        data = dataclasses.asdict(self)
+        # Shallow: asdict() deep-copies every field only for json.dumps to read it; same JSON, same digest.
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["edges"] = [dataclasses.asdict(edge) for edge in self.edges]
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -158,9 +160,9 @@ def register_connector(cls: type[BaseConnector]) -> type[BaseConnector]:
 
 def get_connector_class(slug: str) -> type[BaseConnector]:
     """Return the connector class for ``slug``; raise ConnectorError for an unknown platform."""
-    from . import load_all
+    from . import load
 
-    load_all()
+    load(slug)
     try:
         return _REGISTRY[slug]
     except KeyError:

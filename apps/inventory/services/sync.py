@@ -8,11 +8,13 @@ A scope that fails or is cut short removes nothing; removal is soft and follows 
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.events.services import emit
 
@@ -102,34 +104,75 @@ def _row(state: SyncState, scope: Scope, asset: DiscoveredAsset, fingerprint: st
 
 
 def _existing(organization_id: int, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple]:
-    rows = Asset.objects.filter(organization_id=organization_id, instance_id__in={k[2] for k in keys}).values_list(
-        "platform", "account", "instance_id", "id", "fingerprint", "removed_at"
-    )
-    wanted = set(keys)
-    return {(p, a, i): (pk, fp, removed) for p, a, i, pk, fp, removed in rows if (p, a, i) in wanted}
+    """The stored (id, fingerprint, removed_at) of ``keys``, probing the full unique index per (platform, account)."""
+    by_owner: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for platform, account, instance_id in keys:  # a batch comes from one scope: one group, rarely a few
+        by_owner[(platform, account)].append(instance_id)
+    found = {}
+    for (platform, account), instance_ids in by_owner.items():
+        rows = Asset.objects.filter(
+            organization_id=organization_id, platform=platform, account=account, instance_id__in=instance_ids
+        ).values_list("instance_id", "id", "fingerprint", "removed_at")
+        found.update({(platform, account, i): (pk, fp, removed) for i, pk, fp, removed in rows})
+    return found
 
 
-def _replace_edges(organization_id: int, assets: dict[tuple, DiscoveredAsset]) -> None:
-    rows = Asset.objects.filter(organization_id=organization_id, instance_id__in={k[2] for k in assets})
-    ids = {
-        (p, a, i): pk
-        for p, a, i, pk in rows.values_list("platform", "account", "instance_id", "id")
-        if (p, a, i) in assets
-    }
-    AssetEdge.objects.filter(asset_id__in=ids.values()).delete()
+def _replace_edges(organization_id: int, written: list[tuple[Asset, DiscoveredAsset, bool]]) -> None:
+    """Replace the graph edges of the written assets: the pks come back from the upsert, new assets have none yet."""
+    stale = [row.pk for row, _asset, is_new in written if not is_new]
+    if stale:
+        AssetEdge.objects.filter(asset_id__in=stale).delete()
     AssetEdge.objects.bulk_create(
         AssetEdge(
             organization_id=organization_id,
-            asset_id=ids[key],
+            asset_id=row.pk,
             source_kind=e.source_kind,
             source_ref=e.source_ref[:500],
             target_kind=e.target_kind,
             target_ref=e.target_ref[:500],
             label=e.label,
         )
-        for key, asset in assets.items()
+        for row, asset, _is_new in written
         for e in asset.edges
     )
+
+
+UNIQUE_FIELDS = ["organization", "platform", "account", "instance_id"]
+
+
+def _write_rows(rows: list[Asset]) -> None:
+    """Upsert new and changed rows and set their pks; on PostgreSQL by COPY into a temp table + one INSERT … SELECT.
+
+    Django's ``bulk_create`` compiles and binds every value in Python (the first scan's largest cost); COPY streams
+    them. Same statement semantics: ON CONFLICT on the unique instance key updates exactly ``UPDATE_FIELDS``.
+    """
+    if connection.vendor != "postgresql":
+        Asset.objects.bulk_create(rows, update_conflicts=True, unique_fields=UNIQUE_FIELDS, update_fields=UPDATE_FIELDS)
+        return
+    qn = connection.ops.quote_name
+    fields = [f for f in Asset._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(qn(f.column) for f in fields)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (qn(Asset._meta.get_field(n).column) for n in UPDATE_FIELDS))
+    attnames = [f.attname for f in fields]
+    with connection.cursor() as cursor:  # the SQL holds identifiers from _meta only, values go through COPY
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS inventory_asset_stage ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM inventory_asset WITH NO DATA"
+        )
+        cursor.execute("DELETE FROM inventory_asset_stage")  # empty even inside an outer transaction
+        with cursor.copy(f"COPY inventory_asset_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                values = [getattr(row, name) for name in attnames]
+                values[attnames.index("tags")] = json.dumps(row.tags)
+                copy.write_row(values)
+        cursor.execute(
+            f"INSERT INTO inventory_asset ({columns}) SELECT {columns} FROM inventory_asset_stage "  # noqa: S608
+            f"ON CONFLICT (organization_id, platform, account, instance_id) DO UPDATE SET {updates} "
+            "RETURNING platform, account, instance_id, id"
+        )
+        pks = {(p, a, i): pk for p, a, i, pk in cursor.fetchall()}
+    for row in rows:
+        row.pk = pks[(row.platform, row.account, row.instance_id)]
 
 
 @transaction.atomic
@@ -137,7 +180,7 @@ def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsse
     """Write one batch: new and changed rows upserted, unchanged rows only touched (``last_seen``)."""
     unique = {(a.platform, a.account, a.instance_id): a for a in batch}  # a later duplicate wins
     existing = _existing(state.run.organization_id, list(unique))
-    counts, rows, changed, unchanged_ids = Counts(discovered=len(unique)), [], {}, []
+    counts, rows, written, unchanged_ids = Counts(discovered=len(unique)), [], [], []
     for key, asset in unique.items():
         fingerprint = asset.fingerprint()
         found = existing.get(key)
@@ -148,17 +191,13 @@ def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsse
             counts.new += 1
         else:
             counts.updated += 1
-        rows.append(_row(state, scope, asset, fingerprint))
-        changed[key] = asset
+        row = _row(state, scope, asset, fingerprint)
+        rows.append(row)
+        written.append((row, asset, found is None))
     counts.unchanged = len(unchanged_ids)
     if rows:
-        Asset.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["organization", "platform", "account", "instance_id"],
-            update_fields=UPDATE_FIELDS,
-        )
-        _replace_edges(state.run.organization_id, changed)
+        _write_rows(rows)
+        _replace_edges(state.run.organization_id, written)
     if unchanged_ids:
         Asset.objects.filter(pk__in=unchanged_ids).update(last_seen=state.seen_at, last_scan_id=state.run.pk)
     return counts
