@@ -10,6 +10,7 @@ DEMO_LOADERS = [
     "apps.tenancy.demo.load",
     "apps.images.demo.load",
     "apps.inventory.demo.load",
+    "apps.drift.demo.load",
 ]
 
 

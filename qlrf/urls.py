@@ -21,6 +21,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("images/", include("apps.images.urls")),
+    path("", include("apps.drift.urls")),  # /drift/ and /sites/
+    path("", include("apps.inventory.urls")),  # /assets/ and /scans/
     path("reports/", include("apps.evidence.urls")),
     path("", include("apps.tenancy.urls")),
 ]

@@ -22,6 +22,7 @@ class SnapshotTriggerChoices(models.TextChoices):
     SCAN = "scan", "After a scan"
     DAILY = "daily", "Daily schedule"
     MANUAL = "manual", "Manual"
+    DEMO = "demo", "Synthetic demo history"
 
 
 # Machines not running their image right now are outside the running fleet (a DESIGN.md false-positive trap).
