@@ -1,0 +1,54 @@
+"""The inventory benchmark's baseline writes what the sync writes; benchmarks refuse a non-benchmark database."""
+
+import json
+
+import pytest
+
+from apps.inventory.models import Asset
+from apps.inventory.services import scan_run_now
+from bench._common import BenchError, database_name
+from bench.inventory_sync import CHECKED, COLUMNS, connector_config, row_source
+from tests.inventory.conftest import synthetic
+
+
+def test_baseline_columns_are_every_asset_column_but_the_key():
+    columns = {f.column for f in Asset._meta.concrete_fields if not f.primary_key}
+    assert sorted(COLUMNS) == sorted(columns)
+    assert len(COLUMNS) == len(set(COLUMNS)) == 24
+
+
+@pytest.mark.django_db
+def test_baseline_rows_equal_the_rows_the_sync_stored(tenant_a, envs, sites):
+    config = connector_config(50, seed=3, accounts=2)
+    connector = synthetic(tenant_a, name="bench", **config)
+    run = scan_run_now(actor=None, connector=connector, trigger="cli")
+    assert (run.status, run.new) == ("succeeded", 50)
+    stored = {
+        (a["platform"], a["account"], a["instance_id"]): a
+        for a in Asset.objects.filter(organization=tenant_a.organization).values(*CHECKED)
+    }
+    rows = list(row_source(connector, run.pk, run.started_at))
+    assert len(rows) == len(stored) == 50
+    for row in rows:
+        values = dict(zip(COLUMNS, row, strict=True))
+        values["tags"] = json.loads(values["tags"])
+        key = (values["platform"], values["account"], values["instance_id"])
+        assert {c: values[c] for c in CHECKED} == stored[key]
+        assert (values["first_seen"], values["last_seen"], values["last_scan_id"]) == (run.started_at,) * 2 + (run.pk,)
+    assert {r[COLUMNS.index("environment_id")] for r in rows} == {e.pk for e in envs.values()}
+    assert {r[COLUMNS.index("site_id")] for r in rows} == {None, sites["aws-eu"].pk, sites["aws-us"].pk}
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///var/qlrf.sqlite3", "the benchmarks need PostgreSQL, got a sqlite URL"),
+        ("postgres://postgres@127.0.0.1:5432/qlrf", "refusing database 'qlrf'"),
+        ("postgres://postgres@127.0.0.1:5432/test_qlrf_bench", "refusing database 'test_qlrf_bench'"),
+    ],
+)
+def test_only_a_qlrf_bench_database_is_accepted(url, message):
+    with pytest.raises(BenchError) as caught:
+        database_name(url)
+    assert str(caught.value).startswith(f"bench: {message}")
+    assert database_name("postgres://postgres@127.0.0.1:5432/qlrf_bench") == "qlrf_bench"
