@@ -6,8 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from apps.tenancy.models import TenantModel
-from apps.tenancy.querysets import AppendOnlyQuerySet
+from apps.tenancy.models import AppendOnlyModel, TenantModel
 
 from .choices import (
     ScanSummaryKindChoices,
@@ -16,25 +15,6 @@ from .choices import (
     UploadStatusChoices,
     VerificationResultChoices,
 )
-
-
-class AppendOnlyModel(TenantModel):
-    """History rows: inserted once, never updated or deleted (DESIGN.md invariant 8)."""
-
-    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError(f"{type(self).__name__} is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError(f"{type(self).__name__} is append-only")
 
 
 class Upload(AppendOnlyModel):

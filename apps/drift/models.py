@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from apps.tenancy.models import TenantModel
+from apps.tenancy.models import AppendOnlyModel, TenantModel
 from apps.tenancy.querysets import AppendOnlyQuerySet
 
 from .choices import SnapshotTriggerChoices
 
 
-class DriftSnapshot(TenantModel):
+class DriftSnapshot(AppendOnlyModel):
     """The organisation's drift at one moment. Append-only: as-of answers read these, never recompute the past."""
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="drift_snapshots")
@@ -21,7 +21,6 @@ class DriftSnapshot(TenantModel):
         "inventory.ScanRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects = AppendOnlyQuerySet.as_manager()
     permission_scope = "inventory"
 
     class Meta:
@@ -30,11 +29,6 @@ class DriftSnapshot(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.organization.slug} drift at {self.taken_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("DriftSnapshot is append-only")
-        super().save(*args, **kwargs)
 
 
 class DriftSnapshotRow(TenantModel):

@@ -42,6 +42,36 @@ class OutdatedAsset:
     reason: str
 
 
+def outdated_asset(row, source: str, evaluation) -> OutdatedAsset:
+    """One row of an outdated list — a DriftSnapshotAsset (as of) or a live Asset with its verdict — in one shape."""
+    if source == "snapshot":
+        return OutdatedAsset(
+            row.instance_id,
+            row.name,
+            row.platform,
+            row.environment_slug,
+            row.site_slug,
+            row.version,
+            row.baseline,
+            row.days_behind,
+            row.outdated_since,
+            row.reason,
+        )
+    verdict = evaluation.verdicts[(row.environment_id, row.image_version_id)]
+    return OutdatedAsset(
+        row.instance_id,
+        row.name,
+        row.platform,
+        row.environment.slug if row.environment else "",
+        row.site.slug if row.site else "",
+        str(row.image_version),
+        verdict.baseline,
+        max(0, (evaluation.at - row.outdated_since).days),
+        row.outdated_since,
+        verdict.reason,
+    )
+
+
 @dataclass
 class DriftReport:
     environment: str | None

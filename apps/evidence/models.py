@@ -6,29 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from apps.tenancy.models import TenantModel
-from apps.tenancy.querysets import AppendOnlyQuerySet
+from apps.tenancy.models import AppendOnlyModel, TenantModel
 
 from .choices import EvidencePackJobStatusChoices, ReportKindChoices
-
-
-class _AppendOnly(TenantModel):
-    """History rows: inserted once, never updated or deleted (DESIGN.md invariant 8)."""
-
-    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError(f"{type(self).__name__} is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError(f"{type(self).__name__} is append-only")
 
 
 class ReportSchedule(TenantModel):
@@ -60,7 +40,7 @@ class ReportSchedule(TenantModel):
         return f"evidence-report-schedule-{self.pk}"
 
 
-class Report(_AppendOnly):
+class Report(AppendOnlyModel):
     """One generated report file, kept in storage with its SHA-256. Append-only."""
 
     kind = models.CharField(max_length=32, choices=ReportKindChoices.choices)
@@ -85,7 +65,7 @@ class Report(_AppendOnly):
         return f"{self.filename} ({self.generated_at:%Y-%m-%d %H:%M})"
 
 
-class EvidencePack(_AppendOnly):
+class EvidencePack(AppendOnlyModel):
     """One audit evidence pack (a ZIP with ``index.json``), kept with its SHA-256. Append-only."""
 
     filters = models.JSONField(default=dict, help_text="environments, from, to — as given.")

@@ -30,6 +30,28 @@ class TenantModel(models.Model):
         abstract = True
 
 
+class AppendOnlyModel(TenantModel):
+    """History rows (logs, snapshots, packs): inserted once, never updated or deleted (DESIGN.md invariant 8).
+
+    Retention is the one sanctioned deletion: ``Model.objects.filter(…).expire()``.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError(f"{type(self).__name__} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} is append-only")
+
+
 class Organization(models.Model):
     """The tenant: nothing of one organisation is ever visible to members of another."""
 
@@ -176,7 +198,7 @@ class ApiToken(TenantModel):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
 
 
-class AuditEvent(TenantModel):
+class AuditEvent(AppendOnlyModel):
     """One write, who made it and what changed. Append-only: never updated, never deleted."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="audit_events")
@@ -191,8 +213,6 @@ class AuditEvent(TenantModel):
     request_id = models.CharField(max_length=64, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     permission_scope = "audit"
 
     class Meta:
@@ -200,11 +220,3 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("AuditEvent is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("AuditEvent is append-only")

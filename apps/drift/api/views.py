@@ -14,7 +14,7 @@ from apps.tenancy.models import Organization
 from qlrf.api.exceptions import error_response
 from qlrf.api.pagination import StandardPagination
 
-from ..reports import OutdatedAsset
+from ..reports import outdated_asset
 from ..selectors import DriftFilters, DriftQueryError, drift_outdated_list, drift_report_build, drift_trend
 from . import serializers as s
 
@@ -94,41 +94,8 @@ class DriftOutdatedView(DriftView):
         )
         paginator = StandardPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
-        items = [_outdated(row, source, evaluation) for row in page]
+        items = [asdict(outdated_asset(row, source, evaluation)) for row in page]
         return paginator.get_paginated_response(items)
-
-
-def _outdated(row, source, evaluation) -> dict:
-    if source == "snapshot":
-        return asdict(
-            OutdatedAsset(
-                row.instance_id,
-                row.name,
-                row.platform,
-                row.environment_slug,
-                row.site_slug,
-                row.version,
-                row.baseline,
-                row.days_behind,
-                row.outdated_since,
-                row.reason,
-            )
-        )
-    verdict = evaluation.verdicts[(row.environment_id, row.image_version_id)]
-    return asdict(
-        OutdatedAsset(
-            row.instance_id,
-            row.name,
-            row.platform,
-            row.environment.slug if row.environment else "",
-            row.site.slug if row.site else "",
-            str(row.image_version),
-            verdict.baseline,
-            max(0, (evaluation.at - row.outdated_since).days),
-            row.outdated_since,
-            verdict.reason,
-        )
-    )
 
 
 class DriftTrendView(DriftView):

@@ -10,11 +10,12 @@ import csv
 import datetime
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from apps.compliance.filtersets import SignatureVerificationFilterSet
 from apps.compliance.models import SignatureVerification
 from apps.compliance.selectors import version_badges_for
+from apps.drift.reports import outdated_asset
 from apps.drift.selectors import DriftFilters, DriftQueryError, drift_outdated_list, drift_report_build
 from apps.images.filtersets import ImageVersionFilterSet
 from apps.images.models import ImageVersion
@@ -164,33 +165,7 @@ OUTDATED_HEADER = [
 def outdated_rows(source: str, rows, evaluation) -> Iterator[list]:
     """Outdated assets from a snapshot (DriftSnapshotAsset rows) or live (Asset rows with their verdicts)."""
     for row in rows.iterator(chunk_size=CHUNK):
-        if source == "snapshot":
-            yield [
-                row.instance_id,
-                row.name,
-                row.platform,
-                row.environment_slug,
-                row.site_slug,
-                row.version,
-                row.baseline,
-                row.days_behind,
-                row.outdated_since,
-                row.reason,
-            ]
-            continue
-        verdict = evaluation.verdicts[(row.environment_id, row.image_version_id)]
-        yield [
-            row.instance_id,
-            row.name,
-            row.platform,
-            row.environment.slug if row.environment else "",
-            row.site.slug if row.site else "",
-            str(row.image_version),
-            verdict.baseline,
-            max(0, (evaluation.at - row.outdated_since).days),
-            row.outdated_since,
-            verdict.reason,
-        ]
+        yield list(astuple(outdated_asset(row, source, evaluation)))
 
 
 @register_export("outdated")
