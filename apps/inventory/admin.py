@@ -13,6 +13,7 @@ from .services import (
     ScanInProgress,
     connector_config_check,
     connector_create,
+    connector_delete,
     connector_test,
     connector_update,
     scan_request,
@@ -55,6 +56,13 @@ class ConnectorAdmin(TenantScopedAdmin):
                 actor=request.user, organization=obj.organization, platform=obj.platform, name=obj.name, **fields
             )
             obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        connector_delete(actor=request.user, connector=obj)
+
+    def delete_queryset(self, request, queryset):
+        for connector in queryset:
+            connector_delete(actor=request.user, connector=connector)
 
     @admin.action(description="Scan now")
     def scan_now(self, request, queryset):

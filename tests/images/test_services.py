@@ -157,3 +157,20 @@ def test_channel_history_answers_golden_version_on_any_date(tenant_a, ubuntu_con
         ("1.2.0", "1.1.0", True),
     ]
     assert OutboxEvent.objects.filter(type="image.channel.promoted").count() == 4
+
+
+def test_project_scoped_engineer_acts_on_its_projects_images_only(tenant_a, ubuntu_contract):
+    from apps.tenancy.services import membership_add
+    from tests.factories import ProjectFactory, UserFactory
+
+    version = register(tenant_a, ubuntu_contract, "1.0.0", publish=False)
+    project = ProjectFactory(organization=tenant_a.organization)
+    engineer = UserFactory()
+    membership_add(actor=None, organization=tenant_a.organization, user=engineer, role="engineer", project=project)
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):  # the family belongs to no project: an organisation-level grant is needed
+        image_version_publish(actor=engineer, version=version)
+    version.family.project = project
+    version.family.save()
+    assert image_version_publish(actor=engineer, version=version).status == "published"

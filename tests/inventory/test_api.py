@@ -120,3 +120,18 @@ class TestInventoryActions:
         asset = Asset.objects.first()
         graph = client.get(reverse("asset-graph", args=[asset.pk])).json()
         assert graph["nodes"] == [{"kind": "instance", "ref": asset.instance_id}]
+
+
+@pytest.mark.django_db
+def test_deleting_a_connector_removes_its_schedule_and_keeps_history(tenant_a):
+    from django_q.models import Schedule
+
+    client = client_for(tenant_a.users["engineer"])
+    fresh = synthetic(tenant_a, name="fresh", count=1)
+    assert client.delete(reverse("connector-detail", args=[fresh.pk])).status_code == 204
+    assert not Schedule.objects.filter(name=fresh.schedule_name).exists()
+    scanned = synthetic(tenant_a, name="scanned", count=2)
+    scan_run_now(actor=None, connector=scanned, trigger="cli")
+    refused = client.delete(reverse("connector-detail", args=[scanned.pk]))
+    assert refused.status_code == 400 and refused.json()["code"] == "has_history"
+    assert Connector.objects.filter(pk=scanned.pk).exists() and ScanRun.objects.filter(connector=scanned).count() == 1

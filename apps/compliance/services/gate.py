@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.images.choices import ImageVersionStatusChoices
 from apps.images.models import ImageVersion
 from apps.tenancy.choices import SignaturePolicyChoices
-from apps.tenancy.services import ensure_permitted
+from apps.tenancy.services import ensure_permitted_on
 from qlrf.errors import field_error
 
 from ..choices import GateSeverityChoices, VerificationResultChoices
@@ -43,7 +43,7 @@ def gate_check(*, actor, version, environment) -> GateDecision:
         raise field_error("environment", "the environment belongs to another organization", "cross_tenant")
     with transaction.atomic():
         version = ImageVersion.objects.select_related("family", "organization").get(pk=version.pk)  # current state
-        ensure_permitted(actor, scope="images", action="view", organization=version.organization)
+        ensure_permitted_on(actor, version, "view")
         enforce = environment.signature_policy == SignaturePolicyChoices.ENFORCE
         evidence = version_evidence([version])[version.pk]
         digest = manifest_digests([version])[version.pk]

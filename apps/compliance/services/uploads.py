@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from apps.compliance.parsers import DocumentError, ParsedInspec, ParsedSarif, ParsedSbom, detect_and_parse
-from apps.tenancy.services import audit_record, ensure_permitted, snapshot
+from apps.tenancy.services import audit_record, ensure_permitted, ensure_permitted_on, snapshot
 from qlrf.errors import DocumentRejected
 
 from ..choices import ScanSummaryKindChoices, UploadKindChoices, UploadStatusChoices
@@ -138,7 +138,7 @@ def _package_rows(parsed: ParsedSbom) -> list[dict]:
 def _record_rejection(*, actor, version, kind: str, meta: dict, error: DocumentError) -> Upload:
     """Write the rejected upload in its own transaction so it survives the refusal raised after it."""
     with transaction.atomic():
-        ensure_permitted(actor, scope="uploads", action="add", organization=version.organization)
+        ensure_permitted_on(actor, version, "add", scope="uploads")
         upload = Upload.objects.create(
             organization=version.organization,
             version=version,
@@ -160,7 +160,7 @@ def _record_rejection(*, actor, version, kind: str, meta: dict, error: DocumentE
 
 @transaction.atomic
 def _persist(*, actor, version, kind: str, meta: dict, parsed, packages: list[dict]) -> Upload:
-    ensure_permitted(actor, scope="uploads", action="add", organization=version.organization)
+    ensure_permitted_on(actor, version, "add", scope="uploads")
     upload = Upload.objects.create(
         organization=version.organization,
         version=version,

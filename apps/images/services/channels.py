@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.events.services import emit
-from apps.tenancy.services import ensure_permitted
+from apps.tenancy.services import ensure_permitted_on
 from qlrf.errors import field_error
 
 from ..choices import ImageVersionStatusChoices as Status
@@ -21,7 +21,7 @@ def channel_promote(
     *, actor, version: ImageVersion, environment, grace_days: int | None = None, rollback: bool = False
 ) -> ChannelAssignment:
     """Make ``version`` the golden version of its family in ``environment``; only published versions may go."""
-    ensure_permitted(actor, scope="images", action="change", organization=version.organization)
+    ensure_permitted_on(actor, version, "change")
     if environment.organization_id != version.organization_id:
         raise field_error("environment", "the environment belongs to another organization", "cross_tenant")
     version = ImageVersion.objects.select_related("family").get(pk=version.pk)

@@ -7,7 +7,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from apps.tenancy.services import ensure_permitted, snapshot
+from apps.tenancy.services import ensure_permitted_on, snapshot
 
 from ..choices import ImageVersionStatusChoices as Status
 from ..models import ImageVersion
@@ -22,7 +22,7 @@ def _locked(version: ImageVersion) -> ImageVersion:
 def image_version_publish(*, actor, version: ImageVersion) -> ImageVersion:
     """draft → published (publishing an already published version is a no-op; a revoked one is refused)."""
     version = _locked(version)
-    ensure_permitted(actor, scope="images", action="change", organization=version.organization)
+    ensure_permitted_on(actor, version, "change")
     if version.status == Status.PUBLISHED:
         return version
     if version.status != Status.DRAFT or version.revoked_at is not None:
@@ -42,7 +42,7 @@ def image_version_publish(*, actor, version: ImageVersion) -> ImageVersion:
 def image_version_deprecate(*, actor, version: ImageVersion) -> ImageVersion:
     """published → deprecated: still allowed to run, no longer to be promoted."""
     version = _locked(version)
-    ensure_permitted(actor, scope="images", action="change", organization=version.organization)
+    ensure_permitted_on(actor, version, "change")
     if version.status != Status.PUBLISHED:
         raise illegal(f"{version} is {version.status}; only a published version can be deprecated")
     before = snapshot(version)
@@ -88,7 +88,7 @@ def image_version_revoke(
 ) -> list[ImageVersion]:
     """Revoke a version now or at ``effective_at``; every descendant inherits it. Returns all versions revoked."""
     version = _locked(version)
-    ensure_permitted(actor, scope="images", action="change", organization=version.organization)
+    ensure_permitted_on(actor, version, "change")
     now = timezone.now()
     effective_at = effective_at or now
     if version.revoked_at is not None and version.revoked_at <= now:

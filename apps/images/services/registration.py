@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.events.services import emit
-from apps.tenancy.services import ensure_permitted
+from apps.tenancy.services import ensure_permitted, ensure_permitted_on
 from qlrf.errors import DocumentRejected, field_error
 
 from ..choices import ImageVersionStatusChoices, OsFamilyChoices
@@ -115,7 +115,7 @@ def image_artifact_add(
     *, actor, version: ImageVersion, platform: str, image_ref: str, account: str = "", region: str = ""
 ) -> ImageArtifact:
     """Record where a version lives on a platform the contract targets; re-adding the same artifact is a no-op."""
-    ensure_permitted(actor, scope="images", action="change", organization=version.organization)
+    ensure_permitted_on(actor, version, "change")
     if platform not in _targets(version):
         raise field_error(
             "platform",

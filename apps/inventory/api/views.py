@@ -13,7 +13,7 @@ from ..connectors.base import ConnectorError
 from ..filtersets import AssetFilterSet, ConnectorFilterSet, ScanRunFilterSet
 from ..models import Asset, Connector, ScanRun
 from ..selectors import asset_graph
-from ..services import ScanInProgress, connector_test, scan_request
+from ..services import ScanInProgress, connector_delete, connector_test, scan_request
 from . import serializers as s
 
 
@@ -21,6 +21,9 @@ class ConnectorViewSet(TenantModelViewSet):
     queryset = Connector.objects.select_related("organization", "project")
     serializer_class = s.ConnectorSerializer
     filterset_class = ConnectorFilterSet
+
+    def perform_destroy(self, instance):
+        connector_delete(actor=self.request.user, connector=instance)
 
     @extend_schema(request=None, responses={202: s.ScanRunSerializer})
     @action(detail=True, methods=["post"])

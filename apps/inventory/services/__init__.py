@@ -1,6 +1,13 @@
 """Writes of the inventory: connectors, scans and the set-based sync."""
 
-from .connectors import connector_build, connector_config_check, connector_create, connector_test, connector_update
+from .connectors import (
+    connector_build,
+    connector_config_check,
+    connector_create,
+    connector_delete,
+    connector_test,
+    connector_update,
+)
 from .resolution import inventory_resolve_images
 from .scans import ScanInProgress, scan_create, scan_execute, scan_request, scan_run_now
 from .sync import inventory_sync
@@ -10,6 +17,7 @@ __all__ = [
     "connector_build",
     "connector_config_check",
     "connector_create",
+    "connector_delete",
     "connector_test",
     "connector_update",
     "inventory_resolve_images",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import jsonschema
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_q.models import Schedule
 
-from apps.tenancy.services import audit_record, ensure_permitted, snapshot
+from apps.tenancy.services import audit_record, ensure_permitted, ensure_permitted_on, snapshot
 from qlrf.errors import DocumentRejected, field_error
 
 from ..connectors.base import BaseConnector, ConnectorError, get_connector_class
@@ -75,7 +77,7 @@ def connector_create(*, actor, organization, platform: str, name: str, config: d
 def connector_update(*, actor, connector: Connector, **fields) -> Connector:
     """Change a connector's settings; the platform and organisation never change."""
     connector = Connector.objects.select_for_update().get(pk=connector.pk)
-    ensure_permitted(actor, scope="connectors", action="change", organization=connector.organization)
+    ensure_permitted_on(actor, connector, "change")
     before = snapshot(connector)
     for name, value in fields.items():
         if name not in EDITABLE:
@@ -107,8 +109,27 @@ def connector_build(connector: Connector, **kwargs) -> BaseConnector:
 
 def connector_test(*, actor, connector: Connector) -> str:
     """Check credentials and reachability; return the connector's one-line answer or raise ConnectorError."""
-    ensure_permitted(actor, scope="connectors", action="change", organization=connector.organization)
+    ensure_permitted_on(actor, connector, "change")
     try:
         return connector_build(connector).test_connection()
     except DocumentRejected as exc:
         raise ConnectorError(exc.detail) from None
+
+
+@transaction.atomic
+def connector_delete(*, actor, connector: Connector) -> None:
+    """Delete a connector that never scanned, with its schedule; one with scan history is disabled, never deleted."""
+    ensure_permitted_on(actor, connector, "delete")
+    if connector.scan_runs.exists():
+        raise ValidationError(
+            f"{connector.name} has scan history, which is kept: disable the connector instead", code="has_history"
+        )
+    audit_record(
+        organization=connector.organization,
+        actor=actor,
+        action="inventory.connector.delete",
+        obj=connector,
+        before=snapshot(connector),
+    )
+    Schedule.objects.filter(name=connector.schedule_name).delete()
+    connector.delete()

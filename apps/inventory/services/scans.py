@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.events.services import emit
-from apps.tenancy.services import audit_record, ensure_permitted
+from apps.tenancy.services import audit_record, ensure_permitted_on
 from qlrf.errors import DocumentRejected
 
 from ..choices import ACTIVE_SCAN_STATUSES, ScanStatusChoices, ScanTriggerChoices
@@ -39,7 +39,7 @@ def _abandon_stale(connector: Connector) -> None:
 
 def scan_create(*, actor, connector: Connector, trigger: str) -> ScanRun:
     """Create a queued run; refuse while another run of the connector is active (one scan per connector)."""
-    ensure_permitted(actor, scope="connectors", action="scan", organization=connector.organization)
+    ensure_permitted_on(actor, connector, "scan")
     _abandon_stale(connector)
     try:
         with transaction.atomic():

@@ -1,8 +1,9 @@
 """``inventory_sync``: stream a connector's assets into the inventory, set-based, scope by scope.
 
-Per batch: one SELECT of the existing fingerprints, one ``INSERT … ON CONFLICT DO UPDATE`` (Django's
-``bulk_create(update_conflicts=True)``, the same statement on PostgreSQL and SQLite) for new and changed assets, one
-UPDATE of ``last_seen`` for unchanged ones, and the changed assets' graph edges replaced. Memory holds one batch.
+Per batch: one SELECT of the existing fingerprints (probing the unique index), one ``INSERT … ON CONFLICT DO UPDATE``
+for new and changed assets — on PostgreSQL fed by COPY into a temporary table, elsewhere Django's
+``bulk_create(update_conflicts=True)``, with the same semantics —, one UPDATE of ``last_seen`` for unchanged ones,
+and the changed assets' graph edges replaced. Memory holds one batch.
 A scope that fails or is cut short removes nothing; removal is soft and follows only a complete scope.
 """
 

@@ -5,24 +5,11 @@ from __future__ import annotations
 from django.db import transaction
 
 from .audit import audit_record, snapshot
-from .permissions import ensure_permitted
-
-
-def _project_of(instance):
-    path = instance.project_path
-    if path is None:
-        return None
-    return instance if path == "" else getattr(instance, path, None)
+from .permissions import ensure_permitted_on
 
 
 def _check(actor, instance, action: str) -> None:
-    ensure_permitted(
-        actor,
-        scope=instance.permission_scope,
-        action=action,
-        organization=instance.organization,
-        project=_project_of(instance),
-    )
+    ensure_permitted_on(actor, instance, action)
 
 
 @transaction.atomic

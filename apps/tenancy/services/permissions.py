@@ -24,3 +24,29 @@ def ensure_permitted(user, *, scope: str, action: str, organization, project=Non
     codename = permission_for(scope, action)
     if not has_permission(user, codename, organization, project):
         raise PermissionDenied(f"you may not {action} {scope} in organization {organization.slug}")
+
+
+def project_of(obj):
+    """The project a tenant row belongs to (following its model's ``project_path``), or None."""
+    path = getattr(obj, "project_path", None)
+    if path is None:
+        return None
+    if path == "":
+        return obj
+    current = obj
+    for part in path.split("__"):
+        current = getattr(current, part, None)
+        if current is None:
+            return None
+    return current
+
+
+def ensure_permitted_on(actor, obj, action: str, *, scope: str | None = None) -> None:
+    """``ensure_permitted`` for an existing row: its organisation, or the project it belongs to, must grant it."""
+    ensure_permitted(
+        actor,
+        scope=scope or obj.permission_scope,
+        action=action,
+        organization=obj.organization,
+        project=project_of(obj),
+    )
