@@ -70,6 +70,8 @@ class SyncState:
     seen_at: object
     on_progress: Callable[[ScanRun], None] | None = None
     totals: Counts = field(default_factory=Counts)
+    analyzed_rows: int = 0  # rows the planner knew of at the last ANALYZE we ran
+    new_since_analyze: int = 0
 
 
 def _row(state: SyncState, scope: Scope, asset: DiscoveredAsset, fingerprint: str) -> Asset:
@@ -204,6 +206,26 @@ def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsse
     return counts
 
 
+ANALYZE_MIN_ROWS = 20_000
+
+
+def _keep_statistics_fresh(state: SyncState, new_rows: int) -> None:
+    """ANALYZE the asset table when a scan has grown it a lot (PostgreSQL only).
+
+    A first scan of a large fleet grows the table from nothing; until autovacuum catches up, the planner believes it is
+    tiny and probes it by sequential scan, which makes every later batch slower. Analysing each time the table has
+    (roughly) doubled keeps index probes and costs a handful of ANALYZEs per scan.
+    """
+    state.new_since_analyze += new_rows
+    if connection.vendor != "postgresql":
+        return
+    if state.new_since_analyze >= max(ANALYZE_MIN_ROWS, state.analyzed_rows):
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE inventory_asset")
+        state.analyzed_rows += state.new_since_analyze
+        state.new_since_analyze = 0
+
+
 def _save_scope(run: ScanRun, key: str, **values) -> None:
     run.scopes[key] = {**run.scopes.get(key, {}), **values}
     ScanRun.objects.filter(pk=run.pk).update(scopes=run.scopes)
@@ -245,7 +267,9 @@ def _sync_scope(state: SyncState, connector: BaseConnector, scope: Scope) -> Cou
         for asset in connector.iter_assets(scope):
             batch.append(asset)
             if len(batch) >= BATCH_SIZE:
-                counts.add(_upsert_batch(state, scope, batch))
+                written = _upsert_batch(state, scope, batch)
+                counts.add(written)
+                _keep_statistics_fresh(state, written.new)
                 batch.clear()
                 _save_scope(run, scope.key, discovered=counts.discovered)
                 if state.on_progress:
