@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, DateTimeField, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, DateTimeField, Max, Q, Value, When
 from django.utils import timezone
 
 from apps.images.models import ChannelAssignment, ImageVersion
@@ -98,16 +98,18 @@ def fleet_at(organization, at: datetime.datetime):
 
     Stale: not seen by the latest finished scan of its connector (a scope that failed there) — excluded from coverage.
     """
-    latest_scan = (
-        ScanRun.objects.filter(connector_id=OuterRef("connector_id"), status__in=FINISHED, started_at__lte=at)
-        .order_by("-started_at")
-        .values("started_at")[:1]
-    )
+    latest = (
+        ScanRun.objects.filter(organization=organization, status__in=FINISHED, started_at__lte=at)
+        .values("connector_id")
+        .annotate(started=Max("started_at"))
+        .order_by()
+    )  # a handful of rows, read once: a correlated subquery here runs once per asset
+    whens = [When(connector_id=row["connector_id"], last_seen__lt=row["started"], then=Value(True)) for row in latest]
+    stale = Case(*whens, default=Value(False), output_field=BooleanField()) if whens else Value(False)
     return (
         Asset.objects.filter(organization=organization, first_seen__lte=at)
         .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=at))
-        .annotate(latest_scan_at=Subquery(latest_scan, output_field=DateTimeField()))
-        .annotate(stale=Case(When(last_seen__lt=F("latest_scan_at"), then=Value(True)), default=Value(False)))
+        .annotate(stale=stale)
     )
 
 

@@ -170,6 +170,7 @@ def live_cells(organization, evaluation: Evaluation) -> tuple[dict, dict]:
     cells = {(envs.get(e), p, sites.get(s)): cell for (e, p, s), cell in evaluation.cells.items()}
     ranked = (
         outdated_assets(organization, evaluation)
+        .select_related(None)
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -178,22 +179,25 @@ def live_cells(organization, evaluation: Evaluation) -> tuple[dict, dict]:
             )
         )
         .filter(rank__lte=INLINE_OUTDATED)
-    )
+        .values_list(
+            "instance_id", "name", "platform", "environment_id", "site_id", "image_version_id", "outdated_since"
+        )
+    )  # seven columns, not every column of four joined models (the version's contract JSON included)
     outdated: dict[tuple, list[OutdatedAsset]] = {}
-    for asset in ranked:
-        verdict = evaluation.verdicts[(asset.environment_id, asset.image_version_id)]
-        key = (envs.get(asset.environment_id), asset.platform, sites.get(asset.site_id))
+    for instance_id, name, platform, env_id, site_id, version_id, since in ranked:
+        verdict = evaluation.verdicts[(env_id, version_id)]
+        key = (envs.get(env_id), platform, sites.get(site_id))
         outdated.setdefault(key, []).append(
             OutdatedAsset(
-                instance_id=asset.instance_id,
-                name=asset.name,
-                platform=asset.platform,
+                instance_id=instance_id,
+                name=name,
+                platform=platform,
                 environment=key[0] or "",
                 site=key[2] or "",
-                version=str(asset.image_version),
+                version=evaluation.labels[version_id],
                 baseline=verdict.baseline,
-                days_behind=_days(asset.outdated_since, evaluation.at),
-                outdated_since=asset.outdated_since,
+                days_behind=_days(since, evaluation.at),
+                outdated_since=since,
                 reason=verdict.reason,
             )
         )

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from django.db.models import Sum
+from django.core.cache import cache
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
+from apps.images.models import ChannelAssignment, ImageArtifact, ImageVersion
+from apps.inventory.models import ScanRun
 from apps.tenancy.models import Environment, Site
 
-from .engine import drift_evaluate, outdated_assets
+from .engine import FINISHED, drift_evaluate, outdated_assets
 from .models import DriftSnapshot, DriftSnapshotAsset, DriftSnapshotRow
 from .reports import DriftReportSet, build_report_set, live_cells, rag_for, snapshot_cells
 
 PLATFORMS = ("aws", "azure", "gcp", "vsphere")
+LIVE_REPORT_TTL = 60  # seconds: drift ages count days, and assets can change outside a finished scan
 
 
 class DriftQueryError(ValueError):
@@ -76,6 +80,50 @@ def snapshot_as_of(organization, at: datetime.datetime) -> DriftSnapshot:
         since = f"; the first is from {first.taken_at:%Y-%m-%d %H:%M} UTC" if first else "; none has been taken yet"
         raise DriftQueryError("as_of", f"no drift snapshot exists at or before {at:%Y-%m-%d %H:%M} UTC{since}")
     return snapshot
+
+
+def drift_live_stamp(organization) -> tuple[tuple, int]:
+    """What a live report depends on (compared for equality), and how long it may be cached at most.
+
+    Small indexed reads (~1 ms): the latest finished scan, the channel assignments, the artifacts, the versions'
+    revocations, environment and site slugs. An entry also ends at the next grace end or scheduled revocation.
+    """
+    now = timezone.now()
+    assignments = ChannelAssignment.objects.filter(organization=organization).aggregate(
+        last=Max("id"), next=Min("grace_until", filter=Q(grace_until__gt=now))
+    )
+    versions = ImageVersion.objects.filter(organization=organization)
+    stamp = (
+        ScanRun.objects.filter(organization=organization, status__in=FINISHED).aggregate(last=Max("id"))["last"],
+        assignments["last"],
+        tuple(
+            ImageArtifact.objects.filter(organization=organization).aggregate(n=Count("id"), last=Max("id")).values()
+        ),
+        tuple(versions.exclude(revoked_at=None).order_by("id").values_list("id", "revoked_at")),
+        tuple(Environment.objects.filter(organization=organization).order_by("id").values_list("id", "slug")),
+        tuple(Site.objects.filter(organization=organization).order_by("id").values_list("id", "slug")),
+    )
+    boundaries = [assignments["next"], versions.filter(revoked_at__gt=now).aggregate(next=Min("revoked_at"))["next"]]
+    ends = [(b - now).total_seconds() for b in boundaries if b is not None]
+    return stamp, max(1, int(min([LIVE_REPORT_TTL, *ends])))
+
+
+def drift_report_data(organization, *, filters: DriftFilters = DriftFilters(), as_of: str | None = None) -> dict:
+    """``drift_report_build`` as plain data; the live answer is reused while nothing it depends on has changed.
+
+    The cache entry is keyed by organisation and filters and carries ``drift_live_stamp``: a scan, a promotion, a
+    revocation, a new artifact or a renamed environment/site gives a new stamp, and grace ends cut the lifetime.
+    """
+    if as_of:
+        return asdict(drift_report_build(organization, filters=filters, as_of=as_of))
+    filters.validate(organization)
+    stamp, timeout = drift_live_stamp(organization)
+    key = f"drift-report:{organization.pk}:{filters.environment}:{filters.platform}:{filters.site}"
+    hit = cache.get(key)
+    if hit is None or hit[0] != stamp:
+        hit = (stamp, asdict(drift_report_build(organization, filters=filters)))
+        cache.set(key, hit, timeout)
+    return hit[1]
 
 
 def drift_report_build(

@@ -142,3 +142,17 @@ def test_rf_drift_prints_and_refuses_bad_input(tenant_a, fleet, capsys):
     assert "prod        aws" in capsys.readouterr().out
     assert main(["drift", "--org", "alpha", "--env", "nope"]) == 1
     assert capsys.readouterr().err.strip() == "rf: error: --env: unknown environment 'nope'"
+
+
+def test_live_report_is_reused_until_something_it_depends_on_changes(tenant_a, fleet, envs, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(tenant_a.users["viewer"])
+    first = client.get(reverse("drift-report")).json()
+    with CaptureQueriesContext(connection) as again:
+        assert client.get(reverse("drift-report")).json() == first
+    assert not any('"inventory_asset"' in q["sql"] and "GROUP BY" in q["sql"] for q in again.captured_queries)
+    channel_promote(actor=None, version=fleet["v2"], environment=envs["prod"], grace_days=0)
+    after = client.get(reverse("drift-report")).json()
+    assert (first["total"]["outdated_count"], after["total"]["outdated_count"]) == (0, 20)

@@ -15,7 +15,13 @@ from qlrf.api.exceptions import error_response
 from qlrf.api.pagination import StandardPagination
 
 from ..reports import outdated_asset
-from ..selectors import DriftFilters, DriftQueryError, drift_outdated_list, drift_report_build, drift_trend
+from ..selectors import (
+    DriftFilters,
+    DriftQueryError,
+    drift_outdated_list,
+    drift_report_data,
+    drift_trend,
+)
 from . import serializers as s
 
 COMMON = [
@@ -68,10 +74,9 @@ class DriftReportView(DriftView):
     def get(self, request):
         """DriftReports per platform × environment × site, with roll-ups per environment, site and platform."""
         organization = self.organization(request)
-        report = drift_report_build(
-            organization, filters=self.filters(request), as_of=request.query_params.get("as_of")
-        )
-        return Response({"organization": organization.slug, **asdict(report)})
+        filters, as_of = self.filters(request), request.query_params.get("as_of")
+        report = drift_report_data(organization, filters=filters, as_of=as_of)
+        return Response({"organization": organization.slug, **report})
 
 
 class DriftOutdatedView(DriftView):
