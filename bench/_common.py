@@ -161,6 +161,14 @@ def run_phase(module: str, phase: str, args: Sequence[str]) -> dict:
     return {**json.loads(lines[-1][len(RESULT_MARKER) :]), "loadavg": [load_before, os.getloadavg()[0]]}
 
 
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (nearest rank) of already sorted values, rounded to 0.1; None when empty."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil(n * q / 100)
+    return round(sorted_values[int(rank) - 1], 1)
+
+
 def environment() -> dict:
     """Where the numbers were measured: interpreter, machine, PostgreSQL server, code revision."""
     head = ROOT / ".git" / "HEAD"
