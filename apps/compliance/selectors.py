@@ -200,3 +200,19 @@ def versions_with_valid_signature(versions) -> set[int]:
         and item.verification.result == "verified"
         and item.verification.manifest_sha256 in ("", digests[pk])
     }
+
+
+BADGE_STATUSES = ("pass", "fail", "warn", "unknown")
+
+
+def version_ids_with_badge(versions, badge: str, status: str) -> list[int]:
+    """Ids among ``versions`` whose ``badge`` (cis, slsa, signed, sbom, vulnerabilities) has ``status``.
+
+    Badges are computed set-based per version (a registry holds hundreds of versions, not millions), then used as an
+    ``IN`` filter on versions or on the assets that run them.
+    """
+    return [
+        pk
+        for pk, badges in version_badges_for(versions).items()
+        if any(b.key == badge and b.status == status for b in badges)
+    ]

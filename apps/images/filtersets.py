@@ -2,6 +2,8 @@
 
 import django_filters
 
+from apps.compliance.filters import BadgeFilter
+
 from .choices import ImageVersionStatusChoices
 from .models import Channel, ImageFamily, ImageVersion
 
@@ -19,6 +21,7 @@ class ImageVersionFilterSet(django_filters.FilterSet):
     family = django_filters.CharFilter(field_name="family__slug")
     status = django_filters.MultipleChoiceFilter(choices=ImageVersionStatusChoices.choices)
     version = django_filters.CharFilter()
+    badge = BadgeFilter()
 
     class Meta:
         model = ImageVersion

@@ -13,6 +13,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from apps.compliance.badges import BADGES
+from apps.compliance.selectors import version_badges_for
 from apps.tenancy.choices import PlatformChoices
 from apps.tenancy.selectors import current_organization
 
@@ -69,14 +71,17 @@ class ImageCatalogueView(LoginRequiredMixin, TemplateView):
         filterset = ImageVersionFilterSet(self.request.GET or None, queryset=versions)
         versions = list(_platform_counts(filterset.qs).order_by("family__name", "family_id", "-version_key"))
         golden = self._golden(user, organization)
+        badges = version_badges_for(versions)
         for version in versions:
             version.golden_in = golden.get(version.pk, [])
+            version.badges = badges.get(version.pk, [])
         families = list(image_family_list(user).filter(organization=organization))
         rows = {family.pk: FamilyRow(family) for family in families}
         for family_id, group in groupby(versions, key=lambda v: v.family_id):
             group = list(group)
             rows.setdefault(family_id, FamilyRow(group[0].family)).versions = group
-        filtered = bool(self.request.GET.get("family") or self.request.GET.getlist("status"))
+        filtered = bool(self.request.GET.get("family") or self.request.GET.getlist("status")
+                        or self.request.GET.get("badge"))
         context.update(
             organization=organization,
             families=[row for row in rows.values() if row.versions or not filtered],
@@ -84,6 +89,8 @@ class ImageCatalogueView(LoginRequiredMixin, TemplateView):
             status_choices=ImageVersionStatusChoices.choices,
             selected_family=self.request.GET.get("family", ""),
             selected_statuses=self.request.GET.getlist("status"),
+            selected_badge=self.request.GET.get("badge", ""),
+            badge_choices=[(f"{b}:{st}", f"{b} {st}") for b in BADGES for st in ("pass", "fail", "warn", "unknown")],
             filter_errors=filterset.errors if filterset.is_bound else {},
             platforms=PlatformChoices.choices,
             version_count=len(versions),

@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q
 
+from apps.compliance.filters import BadgeFilter
+
 from .choices import ScanStatusChoices
 from .models import Asset, Connector, ScanRun
 
@@ -32,6 +34,7 @@ class AssetFilterSet(django_filters.FilterSet):
     managed = django_filters.BooleanFilter(field_name="image_version", lookup_expr="isnull", exclude=True)
     tag = django_filters.CharFilter(method="filter_tag", help_text="key=value")
     removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull", exclude=True)
+    badge = BadgeFilter(version_path="image_version")
 
     class Meta:
         model = Asset

@@ -207,7 +207,8 @@ def test_catalogue_query_count_is_bounded(client, tenant_a, ubuntu_contract, dja
     )
     client.force_login(tenant_a.users["viewer"])
     client.get(reverse("images:catalogue"))  # the first request also writes the session
-    with django_assert_max_num_queries(10):
+    # 8 for the catalogue itself + 5 for every version's badges (evidence and manifests, set-based): constant in N
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("images:catalogue"))
     assert response.status_code == 200
     assert response.context["version_count"] == 50
