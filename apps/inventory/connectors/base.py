@@ -7,6 +7,7 @@ services deduplicate, compare fingerprints and upsert in bulk.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import hashlib
 import json
@@ -112,7 +113,7 @@ class DiscoveredAsset:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-class BaseConnector:
+class BaseConnector(abc.ABC):
     """One class per platform. Subclasses set ``slug``, ``label``, ``config_schema`` and implement the iterators.
 
     ``config`` has been validated against ``config_schema`` by the caller; ``secret`` is the resolved credential
@@ -128,21 +129,21 @@ class BaseConnector:
         self.config = config
         self.secret = secret
 
+    @abc.abstractmethod
     def scopes(self) -> list[Scope]:
         """Every scope this connector covers, known before scanning (so an unfinished scope is detectable)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def test_connection(self) -> str:
         """Check credentials and reachability; return a one-line description, raise ConnectorError otherwise."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def iter_images(self, scope: Scope) -> Iterator[DiscoveredImage]:
         """Yield the images visible in one scope; raise ScopeFailed when the scope cannot be completed."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def iter_assets(self, scope: Scope) -> Iterator[DiscoveredAsset]:
         """Yield the machines of one scope; raise ScopeFailed when the scope cannot be completed."""
-        raise NotImplementedError
 
 
 _REGISTRY: dict[str, type[BaseConnector]] = {}
