@@ -54,6 +54,7 @@ class Evaluation:
     cells: dict[tuple[int | None, str, int | None], Cell] = field(default_factory=dict)
     verdicts: dict[tuple[int | None, int], Verdict] = field(default_factory=dict)  # (env, version) → verdict
     labels: dict[int, str] = field(default_factory=dict)  # version id → family@version
+    stale: Q = field(default_factory=Q)  # which assets were stale at ``at`` (see ``stale_condition``)
 
 
 class Rules:
@@ -93,23 +94,30 @@ class Rules:
         return self._cache[key]
 
 
-def fleet_at(organization, at: datetime.datetime):
-    """The organisation's assets as they stood at ``at`` (seen by then, not yet removed), with a ``stale`` flag.
+def stale_condition(organization, at: datetime.datetime) -> Q:
+    """Stale: not seen by the latest finished scan of its connector (a scope that failed there).
 
-    Stale: not seen by the latest finished scan of its connector (a scope that failed there) — excluded from coverage.
+    The latest scan per connector is a handful of rows read once; a correlated subquery would run once per asset.
     """
     latest = (
         ScanRun.objects.filter(organization=organization, status__in=FINISHED, started_at__lte=at)
         .values("connector_id")
         .annotate(started=Max("started_at"))
         .order_by()
-    )  # a handful of rows, read once: a correlated subquery here runs once per asset
-    whens = [When(connector_id=row["connector_id"], last_seen__lt=row["started"], then=Value(True)) for row in latest]
-    stale = Case(*whens, default=Value(False), output_field=BooleanField()) if whens else Value(False)
+    )
+    condition = Q(pk__in=[])
+    for row in latest:
+        condition |= Q(connector_id=row["connector_id"], last_seen__lt=row["started"])
+    return condition
+
+
+def fleet_at(organization, at: datetime.datetime, stale: Q | None = None):
+    """The organisation's assets as they stood at ``at`` (seen by then, not yet removed), with a ``stale`` flag."""
+    stale = stale_condition(organization, at) if stale is None else stale
     return (
         Asset.objects.filter(organization=organization, first_seen__lte=at)
         .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=at))
-        .annotate(stale=stale)
+        .annotate(stale=Case(When(stale, then=Value(True)), default=Value(False), output_field=BooleanField()))
     )
 
 
@@ -117,9 +125,11 @@ def drift_evaluate(organization, at: datetime.datetime | None = None) -> Evaluat
     """Classify the fleet at ``at`` (default now) into cells of (environment, platform, site)."""
     at = at or timezone.now()
     rules = Rules(organization, at)
-    evaluation = Evaluation(at=at, labels={pk: info.label for pk, info in rules.versions.items()})
+    evaluation = Evaluation(
+        at=at, labels={pk: info.label for pk, info in rules.versions.items()}, stale=stale_condition(organization, at)
+    )
     groups = (
-        fleet_at(organization, at)
+        fleet_at(organization, at, evaluation.stale)
         .annotate(running=Case(When(state__in=NOT_RUNNING_STATES, then=Value(False)), default=Value(True)))
         .values("environment_id", "platform", "site_id", "image_version_id", "stale", "running")
         .annotate(n=Count("id"))
@@ -159,7 +169,7 @@ def outdated_assets(organization, evaluation: Evaluation):
         pairs |= condition
         whens.append(When(condition, then=Value(verdict.outdated_since)))
     return (
-        fleet_at(organization, evaluation.at)
+        fleet_at(organization, evaluation.at, evaluation.stale)
         .filter(pairs, stale=False)
         .exclude(state__in=NOT_RUNNING_STATES)
         .annotate(outdated_since=Case(*whens, output_field=DateTimeField()))

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Case, CharField, DateTimeField, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, CharField, DateTimeField, Q, Value, When
 from django.utils import timezone
 
 from apps.images.models import ChannelAssignment, ImageVersion
-from apps.inventory.models import ScanRun
 from apps.tenancy.models import Environment, Site
 
 from .choices import NOT_RUNNING_STATES, DriftStatusChoices
-from .engine import FINISHED, Cell, Evaluation, outdated_assets
+from .engine import Cell, Evaluation, outdated_assets
 from .models import DriftSnapshot, DriftSnapshotAsset
 from .reports import DriftReportSet, rag_for
 from .selectors import PLATFORMS, DriftQueryError
@@ -99,18 +98,11 @@ def annotate_status(queryset, evaluation: Evaluation):
 
     Mirrors ``engine.drift_evaluate``: not running, then stale, then unmanaged, then the (environment, version) verdict.
     """
-    latest_scan = (
-        ScanRun.objects.filter(
-            connector_id=OuterRef("connector_id"), status__in=FINISHED, started_at__lte=evaluation.at
-        )
-        .order_by("-started_at")
-        .values("started_at")[:1]
-    )
     outdated = {key: verdict for key, verdict in evaluation.verdicts.items() if not verdict.compliant}
     pairs = [(Q(environment_id=env_id, image_version_id=version_id), v) for (env_id, version_id), v in outdated.items()]
     excluded = [
         (Q(state__in=NOT_RUNNING_STATES), NOT_RUNNING),
-        (Q(last_seen__lt=F("latest_scan_at")), DriftStatusChoices.STALE.value),
+        (evaluation.stale, DriftStatusChoices.STALE.value),
         (Q(image_version__isnull=True), DriftStatusChoices.UNMANAGED.value),
     ]
     since = [When(condition, then=NO_DATE) for condition, _ in excluded[:2]] + [
@@ -119,7 +111,7 @@ def annotate_status(queryset, evaluation: Evaluation):
     status_whens = [When(condition, then=Value(status)) for condition, status in excluded] + [
         When(condition, then=Value(DriftStatusChoices.OUTDATED.value)) for condition, _ in pairs
     ]
-    return queryset.annotate(latest_scan_at=Subquery(latest_scan, output_field=DateTimeField())).annotate(
+    return queryset.annotate(
         drift_status=Case(*status_whens, default=Value(DriftStatusChoices.COMPLIANT.value), output_field=CharField()),
         outdated_since=Case(*since, default=NO_DATE, output_field=DateTimeField()),
     )

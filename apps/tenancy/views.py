@@ -4,8 +4,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.views.generic import TemplateView
 
-from apps.drift.views import DashboardView  # noqa: F401  (the portal dashboard lives with drift, named portal:dashboard)
-
 from .models import Organization
 from .selectors import organization_get, organization_overview
 
