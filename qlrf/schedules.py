@@ -23,11 +23,26 @@ RECURRING = (
 )
 
 
+def schedule_put(
+    name: str, func: str, *, enabled: bool = True, args: tuple = (), minutes: int | None = None, cron: str | None = None
+) -> None:
+    """The one way a schedule is written: upserted by name (django-q2's ``schedule()`` raises on a duplicate name),
+    every ``minutes`` or on a ``cron`` expression, repeating forever; ``enabled=False`` removes it."""
+    if not enabled:
+        Schedule.objects.filter(name=name).delete()
+        return
+    timing = (
+        {"schedule_type": Schedule.CRON, "cron": cron}
+        if cron
+        else {"schedule_type": Schedule.MINUTES, "minutes": minutes}
+    )
+    Schedule.objects.update_or_create(
+        name=name, defaults={"func": func, "args": repr(tuple(args)) if args else None, "repeats": -1, **timing}
+    )
+
+
 def schedules_sync() -> list[str]:
     """Create or update every recurring job by name; return the names."""
     for job in RECURRING:
-        Schedule.objects.update_or_create(
-            name=job.name,
-            defaults={"func": job.func, "schedule_type": Schedule.MINUTES, "minutes": job.minutes, "repeats": -1},
-        )
+        schedule_put(job.name, job.func, minutes=job.minutes)
     return [job.name for job in RECURRING]

@@ -10,6 +10,7 @@ from django_q.models import Schedule
 
 from apps.tenancy.services import audit_record, ensure_permitted, snapshot
 from qlrf.errors import field_error
+from qlrf.schedules import schedule_put
 
 from ..choices import ReportKindChoices
 from ..models import ReportSchedule
@@ -38,19 +39,7 @@ def _validate(schedule: ReportSchedule) -> None:
 
 def report_schedule_sync(schedule: ReportSchedule) -> None:
     """Create, update or delete the django-q2 Schedule so it matches ``enabled`` and ``cron``."""
-    if not schedule.enabled:
-        Schedule.objects.filter(name=schedule.schedule_name).delete()
-        return
-    Schedule.objects.update_or_create(
-        name=schedule.schedule_name,
-        defaults={
-            "func": REPORT_TASK,
-            "args": repr((schedule.pk,)),
-            "schedule_type": Schedule.CRON,
-            "cron": schedule.cron,
-            "repeats": -1,
-        },
-    )
+    schedule_put(schedule.schedule_name, REPORT_TASK, enabled=schedule.enabled, args=(schedule.pk,), cron=schedule.cron)
 
 
 @transaction.atomic
