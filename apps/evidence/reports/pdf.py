@@ -8,7 +8,10 @@ as-of moment, so the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import os
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -71,13 +74,44 @@ def render_html(template: str, context: dict, *, as_of: datetime.datetime) -> st
     return render_to_string(template, {**context, "pdf_timestamp": pdf_timestamp(as_of)})
 
 
-def html_to_pdf(html: str) -> bytes:
-    """HTML → PDF bytes through the restricted fetcher (no external resource is ever loaded)."""
+_EPOCH_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def source_date_epoch(moment: datetime.datetime | None):
+    """Pin ``SOURCE_DATE_EPOCH`` to ``moment`` while a PDF is written.
+
+    fontTools stamps every font subset WeasyPrint embeds with ``head.modified``: the wall clock unless
+    ``SOURCE_DATE_EPOCH`` is set (the reproducible-builds convention). The variable is process-wide, so writers hold
+    a lock while it is pinned and the previous value is restored afterwards.
+    """
+    if moment is None:
+        yield
+        return
+    with _EPOCH_LOCK:
+        previous = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def html_to_pdf(html: str, *, as_of: datetime.datetime | None = None) -> bytes:
+    """HTML → PDF bytes through the restricted fetcher (no external resource is ever loaded).
+
+    With ``as_of``, every embedded timestamp (metadata and font subsets) is that moment, so the bytes depend only on
+    the inputs.
+    """
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=base_url(), url_fetcher=restricted_url_fetcher()).write_pdf()
+    with source_date_epoch(as_of):
+        return HTML(string=html, base_url=base_url(), url_fetcher=restricted_url_fetcher()).write_pdf()
 
 
 def render_pdf(template: str, context: dict, *, as_of: datetime.datetime) -> bytes:
-    """Render ``template`` with ``context`` to PDF; metadata dates pinned to ``as_of``."""
-    return html_to_pdf(render_html(template, context, as_of=as_of))
+    """Render ``template`` with ``context`` to PDF; metadata dates and font subsets pinned to ``as_of``."""
+    return html_to_pdf(render_html(template, context, as_of=as_of), as_of=as_of)
