@@ -5,8 +5,8 @@ One run builds (or with ``--reuse`` keeps) a throw-away organisation with a real
 in a fresh process, best of ``--repeat`` with a warm cache: ONE hand-written SQL statement computing the counts per
 (environment, platform, site), ``drift_evaluate`` alone, and the full ``drift_report_build``. It fails unless the
 engine's counts equal the baseline's in every cell. Then it serves the project with gunicorn (2 workers, 127.0.0.1)
-and drives 16 concurrent clients against ``GET /api/v1/drift`` and ``GET /healthz``, and again with the cached report
-(``bench/drift_wsgi.py``, measured only, not in ``apps/``). It prints a table and writes the JSON to ``var/bench/``.
+and drives 16 concurrent clients against ``GET /api/v1/drift`` and ``GET /healthz``. It prints a table and writes the
+JSON to ``var/bench/``.
 """
 
 from __future__ import annotations
@@ -632,24 +632,10 @@ def phase_report(args) -> dict:
     }
 
 
-def _proposed(phase):
-    """The same phase with the engine change of ``bench/drift_proposed.py`` installed in this process."""
-
-    def run(args) -> dict:
-        from bench.drift_proposed import install
-
-        install()
-        return phase(args)
-
-    return run
-
-
 PHASES = {
     "baseline": phase_baseline,
     "evaluate": phase_evaluate,
     "report": phase_report,
-    "evaluate-proposed": _proposed(phase_evaluate),
-    "report-proposed": _proposed(phase_report),
 }
 
 
@@ -755,7 +741,7 @@ def api_run(args, token: str, *, application: str) -> dict:
         "QLRF_DATABASE_CONN_MAX_AGE": str(args.conn_max_age),
     }
     env.pop("QLRF_DEBUG", None)
-    env.pop("QLRF_REDIS_URL", None)  # local-memory cache per worker: the cached variant needs no Redis here
+    env.pop("QLRF_REDIS_URL", None)  # local-memory cache per worker, as on the embedded default
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         application,
@@ -784,7 +770,7 @@ def api_run(args, token: str, *, application: str) -> dict:
         status = _request(port, "/api/v1/drift", headers, 600)[0]
         if status != 200:
             raise BenchError(f"GET /api/v1/drift answered {status}")
-        for _ in range(3):  # both workers: imports, first connection, (cached variant) the first computation
+        for _ in range(3):  # both workers: imports, first connection, the first computation
             _request(port, "/api/v1/drift", headers, 600)
         result = {
             "application": application,
@@ -867,15 +853,11 @@ def measure(args) -> dict:
     )[0]
     child = ["--database-url", args.database_url, "--organization", str(org_id), "--repeat", str(args.repeat)]
     phases = {name: run_phase(MODULE, name, child) for name in PHASES}
-    for name in ("evaluate", "evaluate-proposed"):
-        compare_cells(phases[name]["cells"], phases["baseline"]["cells"], f"{name} / baseline (SQL verdicts)")
-        compare_cells(phases[name]["cells"], phases["baseline"]["values_cells"], f"{name} / baseline (VALUES)")
+    compare_cells(phases["evaluate"]["cells"], phases["baseline"]["cells"], "evaluate / baseline (SQL verdicts)")
+    compare_cells(phases["evaluate"]["cells"], phases["baseline"]["values_cells"], "evaluate / baseline (VALUES)")
     sums = [sum(c[3 + i] for c in phases["baseline"]["cells"]) for i in range(len(COUNT_NAMES))]
-    for name in ("report", "report-proposed"):
-        if phases[name]["total"] != sums:
-            raise BenchError(f"{name}: drift_report_build totals {phases[name]['total']} != baseline {sums}")
-    if phases["report"]["digest"] != phases["report-proposed"]["digest"]:
-        raise BenchError("the proposed change builds a different report (digest of the JSON without calculated_at)")
+    if phases["report"]["total"] != sums:
+        raise BenchError(f"report: drift_report_build totals {phases['report']['total']} != baseline {sums}")
     payload = {
         "rows": args.count,
         "fleet": {
@@ -895,8 +877,6 @@ def measure(args) -> dict:
     if not args.no_api:
         token = api_token(org_id)
         payload["api"] = {"live": api_run(args, token, application="qlrf.wsgi:application")}
-        if not args.no_cached:
-            payload["api"]["cached"] = api_run(args, token, application="bench.drift_wsgi:application")
     return payload
 
 
@@ -910,10 +890,6 @@ def summarise(payload: dict) -> dict:
         "report_seconds": round(phases["report"]["seconds"], 4),
         "evaluate_ratio": round(phases["evaluate"]["seconds"] / base, 2),
         "report_ratio": round(phases["report"]["seconds"] / base, 2),
-        "evaluate_proposed_seconds": round(phases["evaluate-proposed"]["seconds"], 4),
-        "report_proposed_seconds": round(phases["report-proposed"]["seconds"], 4),
-        "evaluate_proposed_ratio": round(phases["evaluate-proposed"]["seconds"] / base, 2),
-        "report_proposed_ratio": round(phases["report-proposed"]["seconds"] / base, 2),
         "goal": {"max_ratio": GOAL_RATIO, "max_report_seconds": GOAL_REPORT_SECONDS, "api_p95_ms": GOAL_API_P95_MS},
     }
     summary["ratio_ok"] = summary["report_ratio"] <= GOAL_RATIO
@@ -960,23 +936,11 @@ def show(payload: dict) -> None:
             f"{phases['report']['peak_rss_mb']:.0f}",
         ],
     ]
-    for name in ("evaluate-proposed", "report-proposed"):
-        p = phases[name]
-        rows.append(
-            [
-                f"{name} (bench/drift_proposed.py)",
-                f"{p['seconds']:.3f}",
-                f"{s[name.replace('-', '_') + '_ratio']:.2f}x",
-                f"{p['cpu_seconds']:.3f}",
-                f"{p['peak_rss_mb']:.0f}",
-            ]
-        )
     print_table(["case", "best s", "vs fastest baseline", "client CPU s", "peak RSS MB"], rows)
-    for name in ("report", "report-proposed"):
-        parts = ", ".join(f"{k} {v:.3f}s" for k, v in phases[name]["parts"].items())
-        print(f"\n{name} parts (one run): {parts}")
-        for seconds, text in phases[name]["queries"][:2]:
-            print(f"  {seconds:.3f}s  {text}")
+    parts = ", ".join(f"{k} {v:.3f}s" for k, v in phases["report"]["parts"].items())
+    print(f"\nreport parts (one run): {parts}")
+    for seconds, text in phases["report"]["queries"][:2]:
+        print(f"  {seconds:.3f}s  {text}")
     api = payload.get("api", {})
     if api:
         rows = []
@@ -1031,7 +995,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--conn-max-age", type=int, default=0, help="QLRF_DATABASE_CONN_MAX_AGE of the gunicorn workers (default 0)"
     )
     parser.add_argument("--no-api", action="store_true", help="skip the gunicorn load test")
-    parser.add_argument("--no-cached", action="store_true", help="skip the cached-report variant of the load test")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--organization", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -52,3 +52,53 @@ def test_only_a_qlrf_bench_database_is_accepted(url, message):
         database_name(url)
     assert str(caught.value).startswith(f"bench: {message}")
     assert database_name("postgres://postgres@127.0.0.1:5432/qlrf_bench") == "qlrf_bench"
+
+
+# --- every benchmark runs end to end at its smallest size ------------------------------------------------------------
+
+SMOKE_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def _postgres_reachable() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(f"{SMOKE_SERVER}/postgres", connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def _run_bench(module: str, *args: str) -> str:
+    """Run ``python -m <module>`` like a developer would; fail with its output when it does not finish cleanly."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not _postgres_reachable():
+        pytest.skip(f"the benchmarks need the PostgreSQL server at {SMOKE_SERVER}")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=root, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, f"{module} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def test_inventory_sync_benchmark_runs_at_small_size():
+    out = _run_bench(
+        "bench.inventory_sync", "--count", "300", "--accounts", "1",
+        "--database-url", f"{SMOKE_SERVER}/qlrf_bench_smoke_inventory",
+    )  # fmt: skip
+    assert "rows identical to the baseline: True" in out
+    assert "results: var/bench/inventory_sync-300-" in out
+
+
+def test_drift_benchmark_runs_at_small_size_with_its_api_load():
+    out = _run_bench(
+        "bench.drift", "--count", "1000", "--repeat", "1", "--api-requests", "5", "--api-seconds", "2",
+        "--database-url", f"{SMOKE_SERVER}/qlrf_bench_smoke_drift",
+    )  # fmt: skip
+    assert "drift, 1,000 assets in" in out
+    assert "live: /api/v1/drift (16 clients)" in out
+    assert "results: var/bench/drift-1000-" in out
