@@ -1,6 +1,6 @@
 """Small helpers for raising refusals with stable codes from services."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 
 def field_error(field: str, message: str, code: str) -> ValidationError:
@@ -20,3 +20,22 @@ class DocumentRejected(Exception):
         self.code = code
         self.detail = detail
         self.errors = errors or []
+
+
+class Conflict(Exception):
+    """The request conflicts with the state of the target (API: 409 with this ``code``); the CLI prints ``detail``."""
+
+    status_code = 409
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class Refused(PermissionDenied):
+    """A PermissionDenied with a stable ``code`` (API: 403 with this code) for refusals worth telling apart."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code

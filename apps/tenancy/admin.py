@@ -1,6 +1,7 @@
 """Admin of the tenancy app, on the tenant-scoped base classes."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from .admin_base import ReadOnlyTenantAdmin, TenantScopedAdmin
@@ -43,6 +44,30 @@ class MembershipAdmin(TenantScopedAdmin):
     list_filter = ["organization", "role"]
     autocomplete_fields = []
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # Only people who already belong to an organisation the admin manages; never every username there is.
+            managed = Membership.objects.restrict(request.user, "add").values("organization")
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(api_token__isnull=True, memberships__organization__in=managed)
+                .distinct()
+                .order_by("username")
+            )
+            if request.user.is_superuser:
+                kwargs["queryset"] = get_user_model().objects.filter(api_token__isnull=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _service_account(self, obj) -> bool:
+        return obj is not None and ApiToken.objects.filter(service_user_id=obj.user_id).exists()
+
+    def has_change_permission(self, request, obj=None):
+        # A token's service account keeps the token's role; revoke the token instead (409 in the API).
+        return not self._service_account(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._service_account(obj) and super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         if change:
             membership_update(actor=request.user, membership=obj, role=obj.role)
@@ -57,6 +82,9 @@ class MembershipAdmin(TenantScopedAdmin):
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
+            if self._service_account(obj):
+                self.message_user(request, f"{obj}: an API token's membership; revoke the token", messages.ERROR)
+                continue
             membership_remove(actor=request.user, membership=obj)
 
 

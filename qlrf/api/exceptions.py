@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from qlrf.errors import DocumentRejected
+from qlrf.errors import Conflict, DocumentRejected
 
 
 class DocumentInvalid(exceptions.APIException):
@@ -32,6 +32,14 @@ class DocumentInvalid(exceptions.APIException):
         self.errors = errors or []
         if status_code:
             self.status_code = status_code
+
+
+class ConflictError(exceptions.APIException):
+    """409: the request conflicts with the target's state (``qlrf.errors.Conflict`` raised by a service)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "the request conflicts with the current state"
 
 
 def _flatten(detail, path: str = "") -> list[dict]:
@@ -79,7 +87,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = _django_validation(exc)
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or None)
+        exc = exceptions.PermissionDenied(str(exc) or None, code=getattr(exc, "code", None))
+    elif isinstance(exc, Conflict):
+        exc = ConflictError(exc.detail, code=exc.code)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)

@@ -73,7 +73,13 @@ class TestMembershipAPI(TenantAPITests):
         return Membership.objects.create(organization=tenant.organization, user=UserFactory(), role="viewer")
 
     def create_payload(self, tenant):
-        return {"organization": tenant.organization.slug, "user": UserFactory().username, "role": "viewer"}
+        # A project member given an organisation-wide role: only people who already belong may be added.
+        user, project = UserFactory(), ProjectFactory(organization=tenant.organization)
+        Membership.objects.create(organization=tenant.organization, user=user, project=project, role="viewer")
+        return {"organization": tenant.organization.slug, "user": user.username, "role": "viewer"}
+
+    def count_in(self, tenant) -> int:
+        return Membership.objects.filter(organization=tenant.organization, project__isnull=True).count()
 
 
 class TestApiTokenAPI(TenantAPITests):

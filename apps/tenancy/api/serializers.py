@@ -1,12 +1,12 @@
 """Serializers of the tenancy API."""
 
-from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from qlrf.api.viewsets import TenantModelSerializer, TenantRelatedField
 
 from ..models import ApiToken, AuditEvent, Environment, Membership, Organization, Project, Site
 from ..services import membership_add, membership_update, token_create
+from ..services.memberships import membership_user_resolve
 from ..services.organizations import default_signature_policy
 
 
@@ -46,7 +46,11 @@ class SiteSerializer(TenantModelSerializer):
 
 
 class MembershipSerializer(TenantModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
+    user = serializers.CharField(
+        max_length=150,
+        help_text="Username of someone who already belongs to the organisation (at any scope); anyone else, existing "
+        "or not, is the same 400 `unknown_user`. New people are added with `manage.py member_add`.",
+    )
     project = TenantRelatedField(slug_field="slug", queryset=Project.objects.all(), required=False, allow_null=True)
 
     class Meta:
@@ -54,6 +58,16 @@ class MembershipSerializer(TenantModelSerializer):
         fields = ["id", "organization", "user", "project", "role", "created_at"]
         read_only_fields = ["created_at"]
         validators = []  # uniqueness is checked by membership_add, with a clear error code
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is None:
+            attrs["user"] = membership_user_resolve(
+                actor=self._actor(), organization=attrs["organization"], username=attrs["user"]
+            )
+        else:
+            attrs.pop("user", None)  # a membership never changes hands
+        return attrs
 
     def create(self, validated_data):
         return membership_add(actor=self._actor(), **validated_data)

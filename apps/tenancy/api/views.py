@@ -1,5 +1,7 @@
 """Tenancy API viewsets: a few lines each; the base classes and services do the work."""
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -36,6 +38,25 @@ class SiteViewSet(TenantModelViewSet):
     filterset_class = SiteFilterSet
 
 
+_SERVICE_ACCOUNT_409 = OpenApiResponse(
+    response=inline_serializer(
+        "ServiceAccountMembershipError",
+        fields={"code": drf_serializers.CharField(), "detail": drf_serializers.CharField()},
+    ),
+    description="code `service_account_membership`: the membership of an API token's service account follows the "
+    "token; revoke the token instead",
+)
+_UNKNOWN_USER_400 = OpenApiResponse(
+    description="code `unknown_user`: the same answer whether the username exists in another organisation or not "
+    "at all; only people who already belong to the organisation can be added"
+)
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: serializers.MembershipSerializer, 400: _UNKNOWN_USER_400}),
+    partial_update=extend_schema(responses={200: serializers.MembershipSerializer, 409: _SERVICE_ACCOUNT_409}),
+    destroy=extend_schema(responses={204: None, 409: _SERVICE_ACCOUNT_409}),
+)
 class MembershipViewSet(TenantModelViewSet):
     queryset = Membership.objects.select_related("organization", "user", "project")
     serializer_class = serializers.MembershipSerializer

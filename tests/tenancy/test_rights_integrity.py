@@ -1,0 +1,158 @@
+"""A token's rights are its own, and the username space of other organisations is no oracle (issue #20)."""
+
+import statistics
+import time
+
+import pytest
+from django.urls import reverse
+from guardian.shortcuts import get_perms
+
+from apps.tenancy.models import ApiToken, Membership
+from apps.tenancy.services import membership_add, membership_remove, membership_update, token_create
+from qlrf.errors import Conflict
+from tests.conftest import client_for
+from tests.factories import ProjectFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _token_membership(tenant, role="viewer"):
+    token, raw = token_create(actor=None, organization=tenant.organization, name=f"ci-{role}", role=role)
+    return token, raw, Membership.objects.get(user=token.service_user)
+
+
+def test_service_account_membership_cannot_be_raised_through_the_api(tenant_a):
+    token, raw, membership = _token_membership(tenant_a)
+    admin = client_for(tenant_a.users["admin"])
+    response = admin.patch(reverse("membership-detail", args=[membership.pk]), {"role": "admin"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "service_account_membership"
+    membership.refresh_from_db()
+    assert membership.role == "viewer"
+    assert set(get_perms(token.service_user, tenant_a.organization)) == {"view_data"}
+    # The token still acts as a viewer: it cannot create a project.
+    as_token = client_for(None)
+    as_token.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert as_token.post(reverse("project-list"), {"name": "x", "slug": "x"}, format="json").status_code == 403
+
+
+def test_service_account_membership_cannot_be_deleted_so_no_live_token_is_left_without_rights(tenant_a):
+    token, raw, membership = _token_membership(tenant_a, role="engineer")
+    admin = client_for(tenant_a.users["admin"])
+    response = admin.delete(reverse("membership-detail", args=[membership.pk]))
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "service_account_membership",
+        "detail": "this membership belongs to an API token's service account; revoke the token instead",
+    }
+    assert Membership.objects.filter(pk=membership.pk).exists()
+    as_token = client_for(None)
+    as_token.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert as_token.get(reverse("project-list")).status_code == 200
+    # Revoking the token is the way: afterwards it authenticates no more.
+    assert admin.post(reverse("api-token-revoke", args=[token.pk])).status_code == 200
+    assert as_token.get(reverse("project-list")).status_code == 401
+
+
+def test_viewer_is_refused_before_the_service_account_question_is_answered(tenant_a):
+    _, _, membership = _token_membership(tenant_a)
+    viewer = client_for(tenant_a.users["viewer"])
+    response = viewer.patch(reverse("membership-detail", args=[membership.pk]), {"role": "admin"}, format="json")
+    assert response.status_code == 403
+
+
+def test_services_refuse_service_account_memberships_even_for_the_installation(tenant_a):
+    _, _, membership = _token_membership(tenant_a)
+    with pytest.raises(Conflict):
+        membership_update(actor=None, membership=membership, role="admin")
+    with pytest.raises(Conflict):
+        membership_remove(actor=None, membership=membership)
+
+
+def test_service_account_cannot_be_given_a_second_membership(tenant_a):
+    token, _, _ = _token_membership(tenant_a)
+    project = ProjectFactory(organization=tenant_a.organization)
+    admin = client_for(tenant_a.users["admin"])
+    response = admin.post(
+        reverse("membership-list"),
+        {"user": token.service_user.username, "role": "admin", "project": project.slug},
+        format="json",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "unknown_user"
+    assert Membership.objects.filter(user=token.service_user).count() == 1
+
+
+def test_admin_can_add_a_member_of_the_organisation_at_another_scope(tenant_a):
+    user, project = UserFactory(), ProjectFactory(organization=tenant_a.organization)
+    Membership.objects.create(organization=tenant_a.organization, user=user, role="viewer")
+    admin = client_for(tenant_a.users["admin"])
+    response = admin.post(
+        reverse("membership-list"), {"user": user.username, "role": "engineer", "project": project.slug}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["user"] == user.username
+
+
+def _add(client, username):
+    return client.post(reverse("membership-list"), {"user": username, "role": "admin"}, format="json")
+
+
+def test_other_organisations_users_and_nonexistent_users_get_the_same_answer(tenant_a, tenant_b):
+    admin = client_for(tenant_a.users["admin"])
+    before = Membership.objects.count()
+    elsewhere = _add(admin, tenant_b.users["admin"].username)
+    unattached = _add(admin, UserFactory().username)
+    missing = _add(admin, "no-such-user-anywhere")
+    assert elsewhere.status_code == unattached.status_code == missing.status_code == 400
+    assert elsewhere.json() == unattached.json() == missing.json()
+    assert missing.json()["code"] == "unknown_user"
+    assert missing.json()["errors"][0]["path"] == "/user"
+    assert Membership.objects.count() == before
+
+
+def test_existence_leaves_no_timing_oracle(tenant_a, tenant_b):
+    """Both answers take one identical query; the medians differ by far less than a network round trip."""
+    admin = client_for(tenant_a.users["admin"])
+    existing, missing = tenant_b.users["viewer"].username, "nobody-at-all"
+    timings = {existing: [], missing: []}
+    for _ in range(15):
+        for name in (existing, missing):
+            started = time.perf_counter()
+            _add(admin, name)
+            timings[name].append(time.perf_counter() - started)
+    a, b = statistics.median(timings[existing]), statistics.median(timings[missing])
+    assert abs(a - b) < max(0.005, 0.25 * min(a, b)), (a, b)
+
+
+def test_service_calls_cannot_add_another_organisations_user(tenant_a, tenant_b):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as raised:
+        membership_add(
+            actor=tenant_a.users["admin"],
+            organization=tenant_a.organization,
+            user=tenant_b.users["viewer"],
+            role="admin",
+        )
+    assert raised.value.error_dict["user"][0].code == "unknown_user"
+    assert not Membership.objects.filter(user=tenant_b.users["viewer"], organization=tenant_a.organization).exists()
+
+
+def test_admin_hides_other_organisations_users_and_locks_service_account_memberships(client, tenant_a, tenant_b):
+    admin_user = tenant_a.users["admin"]
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    page = client.get("/admin/tenancy/membership/add/").content.decode()
+    assert tenant_a.users["viewer"].username in page
+    assert tenant_b.users["viewer"].username not in page
+    _, _, membership = _token_membership(tenant_a)
+    change = client.post(
+        f"/admin/tenancy/membership/{membership.pk}/change/",
+        {"organization": tenant_a.organization.pk, "user": membership.user_id, "role": "admin"},
+    )
+    assert change.status_code == 403
+    assert client.post(f"/admin/tenancy/membership/{membership.pk}/delete/", {"post": "yes"}).status_code == 403
+    membership.refresh_from_db()
+    assert membership.role == "viewer"
+    assert ApiToken.objects.get(service_user=membership.user).revoked_at is None
