@@ -2,11 +2,13 @@
 
 import django_filters
 
+from apps.tenancy.filtersets import TenantFilterSet
+
 from .choices import SignatureMethodChoices, VerificationResultChoices
 from .models import GateDecision, SignatureVerification, SigningKey, Upload
 
 
-class SigningKeyFilterSet(django_filters.FilterSet):
+class SigningKeyFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
 
     class Meta:
@@ -14,7 +16,7 @@ class SigningKeyFilterSet(django_filters.FilterSet):
         fields = ["organization", "name", "key_id"]
 
 
-class UploadFilterSet(django_filters.FilterSet):
+class UploadFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
     family = django_filters.CharFilter(field_name="version__family__slug")
 
@@ -23,7 +25,7 @@ class UploadFilterSet(django_filters.FilterSet):
         fields = ["organization", "family", "version", "kind", "status", "sha256"]
 
 
-class SignatureVerificationFilterSet(django_filters.FilterSet):
+class SignatureVerificationFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
     family = django_filters.CharFilter(field_name="version__family__slug")
     environment = django_filters.CharFilter(field_name="environment__slug")
@@ -35,7 +37,7 @@ class SignatureVerificationFilterSet(django_filters.FilterSet):
         fields = ["organization", "family", "version", "environment", "method", "result", "via_gate"]
 
 
-class GateDecisionFilterSet(django_filters.FilterSet):
+class GateDecisionFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
     family = django_filters.CharFilter(field_name="version__family__slug")
     environment = django_filters.CharFilter(field_name="environment__slug")

@@ -3,12 +3,13 @@
 import django_filters
 
 from apps.compliance.filters import BadgeFilter
+from apps.tenancy.filtersets import TenantFilterSet
 
 from .choices import ImageVersionStatusChoices
 from .models import Channel, ImageFamily, ImageVersion
 
 
-class ImageFamilyFilterSet(django_filters.FilterSet):
+class ImageFamilyFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
 
     class Meta:
@@ -16,7 +17,7 @@ class ImageFamilyFilterSet(django_filters.FilterSet):
         fields = ["organization", "os_family", "slug"]
 
 
-class ImageVersionFilterSet(django_filters.FilterSet):
+class ImageVersionFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
     family = django_filters.CharFilter(field_name="family__slug")
     status = django_filters.MultipleChoiceFilter(choices=ImageVersionStatusChoices.choices)
@@ -28,7 +29,7 @@ class ImageVersionFilterSet(django_filters.FilterSet):
         fields = ["organization", "family", "status", "version"]
 
 
-class ChannelFilterSet(django_filters.FilterSet):
+class ChannelFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
     family = django_filters.CharFilter(field_name="family__slug")
     environment = django_filters.CharFilter(field_name="environment__slug")

@@ -68,7 +68,7 @@ class ImageCatalogueView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user, organization = self.request.user, current_organization(self.request)
         versions = image_version_list(user).filter(organization=organization)
-        filterset = ImageVersionFilterSet(self.request.GET or None, queryset=versions)
+        filterset = ImageVersionFilterSet(self.request.GET or None, queryset=versions, request=self.request)
         versions = list(_platform_counts(filterset.qs).order_by("family__name", "family_id", "-version_key"))
         golden = self._golden(user, organization)
         badges = version_badges_for(versions)

@@ -4,12 +4,13 @@ import django_filters
 from django.db.models import Q
 
 from apps.compliance.filters import BadgeFilter
+from apps.tenancy.filtersets import TenantFilterSet
 
 from .choices import ScanStatusChoices
 from .models import Asset, Connector, ScanRun
 
 
-class ConnectorFilterSet(django_filters.FilterSet):
+class ConnectorFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
 
     class Meta:
@@ -17,7 +18,7 @@ class ConnectorFilterSet(django_filters.FilterSet):
         fields = ["organization", "platform", "enabled"]
 
 
-class ScanRunFilterSet(django_filters.FilterSet):
+class ScanRunFilterSet(TenantFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ScanStatusChoices.choices)
 
     class Meta:
@@ -25,7 +26,7 @@ class ScanRunFilterSet(django_filters.FilterSet):
         fields = ["connector", "status"]
 
 
-class AssetFilterSet(django_filters.FilterSet):
+class AssetFilterSet(TenantFilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
     site = django_filters.CharFilter(field_name="site__slug")
     environment = django_filters.CharFilter(field_name="environment__slug")

@@ -101,7 +101,7 @@ class AssetListView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         evaluation = drift_evaluate(organization)
         queryset = annotate_status(asset_list(user).filter(organization=organization), evaluation)
-        filterset = AssetFilterSet(params, queryset=queryset)
+        filterset = AssetFilterSet(params, queryset=queryset, request=self.request)
         errors = dict(filterset.errors) if not filterset.is_valid() else {}
         status = params.get("status", "")
         if status and status not in dict(STATUS_CHOICES):

@@ -93,8 +93,8 @@ def _filters(params) -> DriftFilters:
     )
 
 
-def _filterset(filterset_class, params, queryset):
-    filterset = filterset_class(params, queryset=queryset)
+def _filterset(filterset_class, params, queryset, user, organization):
+    filterset = filterset_class(params, queryset=queryset, user=user, organization=organization)
     if not filterset.is_valid():
         name, errors = next(iter(filterset.errors.items()))
         raise DriftQueryError(name, f"{name}: {' '.join(errors)}")
@@ -201,7 +201,7 @@ def asset_export(organization, *, user, params) -> Export:
     assets = visible(Asset.objects.all(), user).filter(organization=organization)
     if params.get("removed") in (None, ""):
         assets = assets.filter(removed_at__isnull=True)
-    assets = _filterset(AssetFilterSet, params, assets)
+    assets = _filterset(AssetFilterSet, params, assets, user, organization)
     rows = (
         assets.order_by("platform", "account", "instance_id")
         .values_list(
@@ -240,7 +240,9 @@ VERSION_HEADER = ["family", "version", "status", "released_at", "revoked_at"] + 
 def image_version_export(organization, *, user, params) -> Export:
     """Image versions with their five badges, computed per chunk in a fixed number of queries."""
     versions = visible(ImageVersion.objects.all(), user).filter(organization=organization)
-    versions = _filterset(ImageVersionFilterSet, params, versions).select_related("family", "organization")
+    versions = _filterset(ImageVersionFilterSet, params, versions, user, organization).select_related(
+        "family", "organization"
+    )
     ordered = versions.order_by("family__slug", "-version_key").iterator(chunk_size=CHUNK)
     return Export(f"image-versions-{organization.slug}.csv", VERSION_HEADER, _version_rows(ordered))
 
@@ -304,5 +306,7 @@ def signature_rows(queryset) -> Iterator[list]:
 def signature_export(organization, *, user, params) -> Export:
     """The signature verification log with the SignatureVerificationFilterSet filters."""
     queryset = visible(SignatureVerification.objects.all(), user).filter(organization=organization)
-    queryset = _filterset(SignatureVerificationFilterSet, params, queryset).order_by("-created_at", "-id")
+    queryset = _filterset(SignatureVerificationFilterSet, params, queryset, user, organization).order_by(
+        "-created_at", "-id"
+    )
     return Export(f"signatures-{organization.slug}.csv", SIGNATURE_HEADER, signature_rows(queryset))
