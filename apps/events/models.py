@@ -1,4 +1,10 @@
-"""The transactional outbox: events are rows written in the same transaction as the data they describe."""
+"""The transactional outbox and what the relay, webhooks and the inbound consumer keep about it.
+
+Events are rows written in the same transaction as the data they describe (``OutboxEvent``). The relay gives each
+a per-organisation ``sequence`` when it publishes it, and stores where it went (``position``). ``EventStream`` is the
+per-organisation row a relay locks while it publishes that organisation's events, so order per tenant holds with
+several relays running. Webhook endpoints and their delivery log, processed inbound ids and dead letters follow.
+"""
 
 import uuid
 
@@ -7,34 +13,150 @@ from django.utils import timezone
 
 from apps.tenancy.models import TenantModel
 
+CE_SOURCE = "/qlrf"
+CE_DATA_SCHEMA = "https://qlrf.io/contracts/events.schema.json"
+
 
 class OutboxEvent(TenantModel):
-    """One event envelope (contracts/events.schema.json) waiting for, or already handed to, the relay."""
+    """One event (a CloudEvents 1.0 envelope, contracts/events.schema.json) waiting for, or handed to, the relay."""
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="outbox_events")
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(max_length=64, db_index=True)
+    subject = models.CharField(max_length=300, blank=True, default="")
     occurred_at = models.DateTimeField(default=timezone.now)
     schema_version = models.PositiveSmallIntegerField(default=1)
     payload = models.JSONField()
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sequence = models.BigIntegerField(null=True, blank=True, help_text="Per-organisation order, given on publish.")
+    position = models.CharField(max_length=200, blank=True, default="", help_text="Stream entry id or t/p/offset.")
+    transport = models.CharField(max_length=16, blank=True, default="")
 
     permission_scope = "events"
 
     class Meta:
         ordering = ["occurred_at"]
         indexes = [models.Index(fields=["published_at", "occurred_at"], name="outbox_pending")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sequence"], name="outbox_org_sequence_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
 
-    def envelope(self) -> dict:
-        """The event as subscribers receive it."""
-        return {
+    def envelope(self, *, replay: bool = False) -> dict:
+        """The event as subscribers receive it: a CloudEvents 1.0 structured-mode JSON object."""
+        envelope = {
+            "specversion": "1.0",
             "id": str(self.id),
+            "source": f"{CE_SOURCE}/{self.organization.slug}",
             "type": self.type,
-            "occurred_at": self.occurred_at.isoformat().replace("+00:00", "Z"),
+            "time": self.occurred_at.isoformat().replace("+00:00", "Z"),
+            "datacontenttype": "application/json",
+            "dataschema": CE_DATA_SCHEMA,
             "organization": self.organization.slug,
-            "schema_version": self.schema_version,
-            "payload": self.payload,
+            "schemaversion": self.schema_version,
+            "data": self.payload,
         }
+        if self.subject:
+            envelope["subject"] = self.subject
+        if self.sequence is not None:
+            envelope["sequence"] = self.sequence
+        if replay:
+            envelope["replay"] = True
+        return envelope
+
+
+class EventStream(TenantModel):
+    """The per-organisation cursor a relay locks (``FOR UPDATE SKIP LOCKED``) while publishing that tenant's events."""
+
+    organization = models.OneToOneField("tenancy.Organization", on_delete=models.CASCADE, related_name="event_stream")
+    last_sequence = models.BigIntegerField(default=0)
+
+    permission_scope = "events"
+
+    def __str__(self) -> str:
+        return f"{self.organization} @ {self.last_sequence}"
+
+
+class WebhookEndpoint(TenantModel):
+    """Where an organisation wants its events POSTed, signed per Standard Webhooks."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="webhooks")
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=1000)
+    event_types = models.JSONField(default=list, blank=True, help_text='Patterns such as "image.*"; empty: all.')
+    secret = models.CharField(max_length=200, help_text="whsec_… (base64); shown once on creation.")
+    allow_private = models.BooleanField(
+        default=False, help_text="Installation admins only: allow loopback/private/link-local targets."
+    )
+    failure_count = models.PositiveIntegerField(default=0, help_text="Consecutive failed attempts.")
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    permission_scope = "webhooks"
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="webhook_org_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.url}"
+
+
+class WebhookDelivery(TenantModel):
+    """The delivery log: one event to one endpoint, with its attempts and the last outcome."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    replay = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    response_excerpt = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    permission_scope = "webhooks"
+    tenant_path = "organization"
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.endpoint_id}: {self.status}"
+
+
+class InboundProcessed(models.Model):
+    """Ids of inbound events already applied: a redelivered event changes nothing."""
+
+    id = models.CharField(primary_key=True, max_length=200)
+    type = models.CharField(max_length=64)
+    processed_at = models.DateTimeField(default=timezone.now)
+
+
+class DeadLetter(models.Model):
+    """An inbound event that failed validation, named an unknown organisation, or failed N times."""
+
+    event_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    raw = models.TextField(help_text="The message as received.")
+    reason = models.CharField(max_length=1000)
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    redriven_at = models.DateTimeField(null=True, blank=True)
+    redrive_outcome = models.CharField(max_length=1000, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id or '?'}: {self.reason[:60]}"

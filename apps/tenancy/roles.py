@@ -60,6 +60,12 @@ ACTION_PERMISSIONS: dict[str, dict[str, str]] = {
     },
     "reports": {"view": "view_data", "add": "generate_report"},
     "events": {"view": "view_audit"},
+    "webhooks": {
+        "view": "manage_organization",
+        "add": "manage_organization",
+        "change": "manage_organization",
+        "delete": "manage_organization",
+    },
 }
 
 ROLE_ORDER = [RoleChoices.VIEWER, RoleChoices.OPERATOR, RoleChoices.ENGINEER, RoleChoices.ADMIN]

@@ -5,12 +5,13 @@ from rest_framework.routers import DefaultRouter
 
 from apps.compliance.api import urls as compliance_api
 from apps.drift.api import urls as drift_api
+from apps.events.api import urls as events_api
 from apps.evidence.api import urls as evidence_api
 from apps.images.api import urls as images_api
 from apps.inventory.api import urls as inventory_api
 from apps.tenancy.api import urls as tenancy_api
 
-API_MODULES = [tenancy_api, images_api, inventory_api, drift_api, compliance_api, evidence_api]
+API_MODULES = [tenancy_api, images_api, inventory_api, drift_api, compliance_api, evidence_api, events_api]
 
 router = DefaultRouter(trailing_slash="")
 for module in API_MODULES:

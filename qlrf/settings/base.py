@@ -172,6 +172,25 @@ QLRF_SIGSTORE_TRUSTED_ROOT = env_str(
     str(BASE_DIR / "fixtures" / "external" / "sigstore" / "trusted_root.sigstore-public-good.json"),
 )
 
+# The event bus (apps/events, docs/events.md): where the relay publishes, and how webhooks and the consumer behave.
+QLRF_EVENTS_TRANSPORT = env_str("EVENTS_TRANSPORT", "redis" if REDIS_URL else "none")
+QLRF_EVENTS_BATCH_SIZE = env_int("EVENTS_BATCH_SIZE", 500)
+QLRF_EVENTS_POLL_SECONDS = env_int("EVENTS_POLL_SECONDS", 1)
+QLRF_EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 400)
+QLRF_EVENTS_REDIS_STREAM = env_str("EVENTS_REDIS_STREAM", "qlrf:events")
+QLRF_EVENTS_REDIS_MAXLEN = env_int("EVENTS_REDIS_MAXLEN", 1_000_000)
+QLRF_EVENTS_INBOUND_STREAM = env_str("EVENTS_INBOUND_STREAM", "qlrf:inbound")
+QLRF_EVENTS_INBOUND_MAX_ATTEMPTS = env_int("EVENTS_INBOUND_MAX_ATTEMPTS", 5)
+QLRF_EVENTS_KAFKA_BOOTSTRAP = env_str("EVENTS_KAFKA_BOOTSTRAP", "localhost:9092")
+QLRF_EVENTS_KAFKA_CONFIG = dict(item.split("=", 1) for item in env_list("EVENTS_KAFKA_CONFIG") if "=" in item)
+QLRF_EVENTS_KAFKA_TOPIC_PREFIX = env_str("EVENTS_KAFKA_TOPIC_PREFIX", "qlrf.")
+QLRF_EVENTS_KAFKA_PARTITIONS = env_int("EVENTS_KAFKA_PARTITIONS", 6)
+QLRF_EVENTS_KAFKA_FLUSH_SECONDS = env_int("EVENTS_KAFKA_FLUSH_SECONDS", 30)
+QLRF_WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+QLRF_WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)
+QLRF_WEBHOOK_MAX_FAILURES = env_int("WEBHOOK_MAX_FAILURES", 10)
+QLRF_WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

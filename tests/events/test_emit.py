@@ -19,8 +19,11 @@ def test_emit_writes_a_valid_envelope(tenant_a):
     envelope = OutboxEvent.objects.get(pk=event.pk).envelope()
     assert envelope["type"] == "image.version.published"
     assert envelope["organization"] == "alpha"
-    assert envelope["schema_version"] == 1
-    assert envelope["payload"] == _payload()
+    assert envelope["schemaversion"] == 1
+    assert envelope["data"] == _payload()
+    assert (envelope["specversion"], envelope["source"], envelope["id"]) == ("1.0", "/qlrf/alpha", str(event.pk))
+    assert envelope["dataschema"] == "https://qlrf.io/contracts/events.schema.json"
+    assert "sequence" not in envelope  # given by the relay when it publishes
 
 
 def test_event_rolls_back_with_the_data(tenant_a):
@@ -39,11 +42,11 @@ def test_emit_outside_a_transaction_is_refused(tenant_a):
 @pytest.mark.parametrize(
     ("type_", "payload", "path"),
     [
-        ("image.version.published", {"family": "f", "version": "1", "status": "golden"}, "/payload/status"),
-        ("image.version.published", {"family": "f", "version": "1"}, "/payload"),
-        ("scan.finished", {"scan_run": "one", "connector": "c", "status": "succeeded"}, "/payload/scan_run"),
-        ("asset.discovered", {"platform": "aws", "account": "1", "instance_id": "i", "colour": "red"}, "/payload"),
-        ("asset.removed", {"platform": "aws", "count": 2}, "/payload"),
+        ("image.version.published", {"family": "f", "version": "1", "status": "golden"}, "/data/status"),
+        ("image.version.published", {"family": "f", "version": "1"}, "/data"),
+        ("scan.finished", {"scan_run": "one", "connector": "c", "status": "succeeded"}, "/data/scan_run"),
+        ("asset.discovered", {"platform": "aws", "account": "1", "instance_id": "i", "colour": "red"}, "/data"),
+        ("asset.removed", {"platform": "aws", "count": 2}, "/data"),
         ("no.such.type", {}, "/type"),
     ],
 )

@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from apps.compliance.parsers import DocumentError, ParsedInspec, ParsedSarif, ParsedSbom, detect_and_parse
+from apps.events.services import emit
 from apps.tenancy.services import audit_record, ensure_permitted, ensure_permitted_on, snapshot
 from qlrf.errors import DocumentRejected
 
@@ -188,7 +189,23 @@ def _persist(*, actor, version, kind: str, meta: dict, parsed, packages: list[di
             slsa_level=parsed.slsa_level,
         )
     _audit(actor, upload, "compliance.upload.accept")
+    upload_event(upload, parsed)
     return upload
+
+
+def upload_event(upload: Upload, parsed) -> None:
+    """The outbox event of an accepted document (what an auditor sees changed)."""
+    payload = {
+        "family": upload.version.family.slug,
+        "version": upload.version.version,
+        "kind": upload.kind,
+        "sha256": upload.sha256,
+        "upload": upload.pk,
+    }
+    if isinstance(parsed, ParsedSbom):
+        payload.update(format=parsed.format, packages=upload.sbom.package_count)
+    subject = str(upload.version)
+    emit(organization=upload.organization, type="compliance.upload.accepted", payload=payload, subject=subject)
 
 
 def _persist_sbom(upload: Upload, parsed: ParsedSbom, packages: list[dict]) -> None:

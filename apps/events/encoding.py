@@ -1,0 +1,41 @@
+"""CloudEvents encodings of an outbox envelope, through the ``cloudevents`` SDK (structured JSON, Kafka binary)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cloudevents.core.bindings import http as ce_http
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+_FORMAT = JSONFormat()
+
+
+def cloudevent(envelope: dict) -> CloudEvent:
+    """The SDK's CloudEvent for one of our envelopes (``OutboxEvent.envelope()``)."""
+    attributes = {key: value for key, value in envelope.items() if key != "data"}
+    attributes["time"] = datetime.fromisoformat(attributes["time"].replace("Z", "+00:00"))
+    for key in ("schemaversion", "sequence"):
+        if key in attributes:
+            attributes[key] = int(attributes[key])
+    return CloudEvent(attributes=attributes, data=envelope["data"])
+
+
+def structured(envelope: dict) -> bytes:
+    """Structured mode: the whole event as one ``application/cloudevents+json`` document."""
+    return ce_http.to_structured_event(cloudevent(envelope), _FORMAT).body
+
+
+def structured_headers() -> dict[str, str]:
+    return {"content-type": _FORMAT.get_content_type()}
+
+
+def kafka_binary(envelope: dict) -> ce_kafka.KafkaMessage:
+    """Kafka binary mode: attributes as ``ce_*`` headers, the data as the value, the organisation as the key."""
+    return ce_kafka.to_binary_event(cloudevent(envelope), _FORMAT, key_mapper=lambda e: e.get_extension("organization"))
+
+
+def parse_structured(body: bytes) -> CloudEvent:
+    """Read a structured-mode event (raises the SDK's errors on a malformed one)."""
+    return _FORMAT.read(None, body)
