@@ -80,13 +80,10 @@ class DriftReportView(DriftView):
 
 
 class DriftOutdatedView(DriftView):
+    pagination_class = StandardPagination  # the schema documents the page envelope and ?limit=&offset=
+
     @extend_schema(
-        parameters=[
-            *COMMON,
-            OpenApiParameter("ordering", str, enum=["-days_behind", "days_behind"]),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
-        ],
+        parameters=[*COMMON, OpenApiParameter("ordering", str, enum=["-days_behind", "days_behind"])],
         responses=s.OutdatedAssetSerializer(many=True),
         operation_id="drift_outdated",
     )
@@ -97,7 +94,7 @@ class DriftOutdatedView(DriftView):
         source, rows, evaluation = drift_outdated_list(
             organization, filters=self.filters(request), as_of=request.query_params.get("as_of"), descending=descending
         )
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
         items = [asdict(outdated_asset(row, source, evaluation)) for row in page]
         return paginator.get_paginated_response(items)

@@ -82,7 +82,7 @@ class ImageVersionViewSet(TenantModelViewSet):
         revoked = image_version_revoke(actor=request.user, version=self.get_object(), **body.validated_data)
         return Response(s.ImageVersionSerializer(revoked, many=True).data)
 
-    @extend_schema(request=s.PromoteSerializer, responses=s.ChannelAssignmentSerializer)
+    @extend_schema(request=s.PromoteSerializer, responses={201: s.ChannelAssignmentSerializer})
     @action(detail=True, methods=["post"])
     def promote(self, request, pk=None):
         body = s.PromoteSerializer(data=request.data, context=self.get_serializer_context())
@@ -90,7 +90,7 @@ class ImageVersionViewSet(TenantModelViewSet):
         assignment = channel_promote(actor=request.user, version=self.get_object(), **body.validated_data)
         return Response(s.ChannelAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ArtifactInputSerializer, responses=s.ImageArtifactSerializer)
+    @extend_schema(request=s.ArtifactInputSerializer, responses={201: s.ImageArtifactSerializer})
     @action(detail=True, methods=["post"])
     def artifacts(self, request, pk=None):
         body = s.ArtifactInputSerializer(data=request.data)
@@ -110,7 +110,7 @@ class ChannelViewSet(TenantReadOnlyViewSet):
         """Every promotion and rollback of the channel, newest first."""
         return Response(s.ChannelAssignmentSerializer(channel_history(self.get_object()), many=True).data)
 
-    @extend_schema(request=None, responses=s.ChannelAssignmentSerializer)
+    @extend_schema(request=None, responses={201: s.ChannelAssignmentSerializer})
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
         assignment = channel_rollback(actor=request.user, channel=self.get_object())
