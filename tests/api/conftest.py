@@ -15,7 +15,7 @@ def seeded(django_db_setup, django_db_blocker):
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield {"alpha": seeded_tenant("alpha"), "bravo": seeded_tenant("bravo")}
+            yield {"alpha": seeded_tenant("alpha"), "bravo": seeded_tenant("bravo", own_family=True)}
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

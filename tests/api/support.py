@@ -16,6 +16,8 @@ from apps.tenancy.models import Organization
 from apps.tenancy.services import project_create
 from apps.tenancy.services.tokens import token_create
 from tests.conftest import make_tenant
+from tests.factories import EnvironmentFactory, SiteFactory
+from tests.factories.images import WINDOWS, register
 from tests.portal.fleet import build_fleet
 
 ROLES = RoleChoices.values
@@ -32,12 +34,18 @@ def operations(document: dict) -> list[tuple[str, str]]:
     return [(method.upper(), path) for path, item in document["paths"].items() for method in item if method in METHODS]
 
 
-def seeded_tenant(slug: str):
+def seeded_tenant(slug: str, *, own_family: bool = False):
     """A tenant with a user per role, a fleet (registry, channels, assets, a connector, a scan), a project, a gate
-    decision, and an API token per role; returns ``(tenant, {role: raw token})``."""
+    decision, an environment and a site of its own (and with ``own_family`` a family of its own), and an API token
+    per role; returns ``(tenant, {role: raw token})``."""
     tenant = make_tenant(slug)
     fleet = build_fleet(tenant, slug[:2])
     project_create(actor=None, organization=tenant.organization, name=f"Project {slug}", slug=f"proj-{slug}")
+    # Objects whose slugs exist in this tenant only, so a filter naming them cannot match the other tenant's rows.
+    EnvironmentFactory(organization=tenant.organization, slug=f"env-{slug}", name=f"env-{slug}")
+    SiteFactory(organization=tenant.organization, slug=f"site-{slug}", name=f"site-{slug}")
+    if own_family:
+        register(tenant, WINDOWS, "2.0.0")
     gate_check(actor=None, version=fleet["versions"][1], environment=fleet["envs"]["prod"])
     tokens = {
         role: token_create(actor=None, organization=tenant.organization, name=f"{slug}-{role}", role=role)[1]
@@ -46,17 +54,21 @@ def seeded_tenant(slug: str):
     return tenant, tokens
 
 
-def _view_model_and_lookup(path: str):
+def view_model_and_lookup(path: str):
     """The model and lookup field of the view serving ``path`` (a detail route), or ``None`` if it has none."""
-    try:
-        match = resolve(PLACEHOLDER.sub("1", path))
-    except Resolver404:
-        return None
-    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+    view_class = view_class_for(path)
     queryset = getattr(view_class, "queryset", None)
     if queryset is None:
         return None
     return queryset.model, getattr(view_class, "lookup_field", "pk") or "pk"
+
+
+def view_class_for(path: str):
+    try:
+        match = resolve(PLACEHOLDER.sub("1", path))
+    except Resolver404:
+        return None
+    return getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
 
 
 def path_values(path: str, organization: Organization) -> dict | None:
@@ -65,7 +77,7 @@ def path_values(path: str, organization: Organization) -> dict | None:
     names = PLACEHOLDER.findall(path)
     if not names:
         return None
-    found = _view_model_and_lookup(path)
+    found = view_model_and_lookup(path)
     if found is None:
         return None
     model, lookup = found
