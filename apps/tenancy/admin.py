@@ -4,8 +4,10 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from qlrf.api.throttling import forget_organization_rates
+
 from .admin_base import ReadOnlyTenantAdmin, TenantScopedAdmin
-from .models import ApiToken, AuditEvent, Environment, Membership, Organization, Project, Site
+from .models import ApiToken, AuditEvent, Environment, Membership, Organization, Project, RateLimitPolicy, Site
 from .services import membership_add, membership_remove, membership_update, token_revoke
 
 
@@ -116,3 +118,28 @@ class AuditEventAdmin(ReadOnlyTenantAdmin):
     list_display = ["occurred_at", "organization", "actor_repr", "action", "object_repr", "source_ip"]
     list_filter = ["organization", "action"]
     search_fields = ["object_repr", "actor_repr", "request_id"]
+
+
+@admin.register(RateLimitPolicy)
+class RateLimitPolicyAdmin(TenantScopedAdmin):
+    """Per-organisation API rate limits: platform operators (superusers) set them; tenant admins only read them."""
+
+    list_display = ["organization", "endpoint_class", "organization_rate", "principal_rate"]
+    list_filter = ["endpoint_class"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget_organization_rates(obj.organization_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        forget_organization_rates(obj.organization_id)

@@ -35,3 +35,12 @@ class PlatformChoices(models.TextChoices):
     AZURE = "azure", "Azure"
     GCP = "gcp", "GCP"
     VSPHERE = "vsphere", "vSphere"
+
+
+class EndpointClassChoices(models.TextChoices):
+    """API endpoint classes that carry their own rate limits (docs/configuration.md, ADR 015)."""
+
+    READS = "reads", "Reads"
+    WRITES = "writes", "Writes"
+    UPLOADS = "uploads", "Uploads"
+    GATE = "gate", "Gate checks"

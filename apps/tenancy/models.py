@@ -8,7 +8,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .choices import EnvironmentTierChoices, RoleChoices, SignaturePolicyChoices, SiteKindChoices
+from .choices import (
+    EndpointClassChoices,
+    EnvironmentTierChoices,
+    RoleChoices,
+    SignaturePolicyChoices,
+    SiteKindChoices,
+)
 from .querysets import AppendOnlyQuerySet, TenantQuerySet
 from .roles import PERMISSIONS
 
@@ -220,3 +226,37 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.object_repr}"
+
+
+def _validate_rate(value: str) -> None:
+    from django.core.exceptions import ValidationError
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValidationError(
+            "a rate like '600/minute' or '100/second;5000/hour'", code="invalid_rate", params={"value": value}
+        ) from None
+
+
+class RateLimitPolicy(TenantModel):
+    """An organisation's own API rate limits for one endpoint class; blank fields keep the settings' defaults."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rate_limit_policies")
+    endpoint_class = models.CharField(max_length=16, choices=EndpointClassChoices.choices)
+    organization_rate = models.CharField(
+        max_length=100, blank=True, validators=[_validate_rate], help_text="Shared by every caller of the organisation."
+    )
+    principal_rate = models.CharField(
+        max_length=100, blank=True, validators=[_validate_rate], help_text="For each user or API token."
+    )
+
+    class Meta:
+        ordering = ["organization", "endpoint_class"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "endpoint_class"], name="ratelimitpolicy_unique_class")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization.slug}/{self.endpoint_class}"

@@ -95,6 +95,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    for name, value in getattr(exc, "rate_limit_headers", {}).items():  # 429s of qlrf.api.throttling
+        response[name] = value
     if isinstance(exc, DocumentInvalid):
         response.data = {"code": exc.code, "detail": str(exc.detail), "errors": exc.errors}
         return response

@@ -120,6 +120,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "qlrf.api.schema.ErrorAwareAutoSchema",
     "EXCEPTION_HANDLER": "qlrf.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["qlrf.api.throttling.TenantRateThrottle"],  # load protection, ADR 015
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -190,6 +191,30 @@ QLRF_WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 QLRF_WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)
 QLRF_WEBHOOK_MAX_FAILURES = env_int("WEBHOOK_MAX_FAILURES", 10)
 QLRF_WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+
+# Load protection (ADR 015): API rate limits per organisation and per caller, by endpoint class. A rate is what the
+# `limits` library parses ("600/minute", several joined by ";"); organisations may override them in the admin.
+QLRF_RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+QLRF_RATE_LIMIT_STORAGE = env_str("RATE_LIMIT_STORAGE") or REDIS_URL or "memory://"
+QLRF_RATE_LIMIT_STRATEGY = env_str("RATE_LIMIT_STRATEGY", "sliding-window-counter")
+QLRF_RATE_LIMITS = {
+    "reads": {
+        "organization": env_str("RATE_LIMIT_READS", "3000/minute"),
+        "principal": env_str("RATE_LIMIT_READS_PRINCIPAL", "1200/minute"),
+    },
+    "writes": {
+        "organization": env_str("RATE_LIMIT_WRITES", "600/minute"),
+        "principal": env_str("RATE_LIMIT_WRITES_PRINCIPAL", "300/minute"),
+    },
+    "uploads": {
+        "organization": env_str("RATE_LIMIT_UPLOADS", "120/minute"),
+        "principal": env_str("RATE_LIMIT_UPLOADS_PRINCIPAL", "60/minute"),
+    },
+    "gate": {
+        "organization": env_str("RATE_LIMIT_GATE", "1200/minute"),
+        "principal": env_str("RATE_LIMIT_GATE_PRINCIPAL", "600/minute"),
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@
 
 import os
 
-from qlrf.conf import env_str
+from qlrf.conf import env_bool, env_str
 
 from .base import *  # noqa: F403
 from .base import Q_CLUSTER
@@ -16,3 +16,6 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 # Parallel test workers share one Redis: keep their cache keys apart.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 CACHES["default"]["KEY_PREFIX"] = f"qlrf-test-{_worker}"  # noqa: F405
+
+# Load protection (ADR 015) counts across tests in one process otherwise; its own tests switch it on.
+QLRF_RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", False)

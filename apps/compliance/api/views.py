@@ -65,6 +65,7 @@ def _document(request) -> tuple[bytes, str, str, int]:
 
 class _UploadView(APIView):
     parser_classes = [MultiPartParser, BoundedDocumentParser]
+    rate_limit_class = "uploads"  # qlrf.api.throttling
     kind = ""
 
     def _store(self, request, pk):
@@ -133,6 +134,8 @@ class ImageProvenanceView(_UploadView):
 
 class ImageSignatureView(APIView):
     """Verify a signature of the version's manifest; the result (verified or failed) is logged and returned."""
+
+    rate_limit_class = "uploads"  # qlrf.api.throttling
 
     @extend_schema(request=s.SignatureInputSerializer, responses={201: s.SignatureVerificationSerializer})
     def post(self, request, pk):
@@ -213,6 +216,8 @@ class PackageSearchView(generics.ListAPIView):
 
 class GateCheckView(APIView):
     """May ``image`` (family@version) go to ``environment``? Every reason; both answers are logged."""
+
+    rate_limit_class = "gate"  # qlrf.api.throttling
 
     @extend_schema(request=s.GateCheckSerializer, responses=s.GateResultSerializer)
     def post(self, request):
