@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from qlrf.api.viewsets import TenantModelSerializer
@@ -19,6 +20,14 @@ class OutboxEventSerializer(serializers.ModelSerializer):
 
     def get_event(self, obj) -> dict:
         return obj.envelope()
+
+
+@extend_schema_serializer(many=False)
+class OutboxEventPageSerializer(serializers.Serializer):
+    """One cursor page of events (the schema of ``GET /events``; the view builds the dict)."""
+
+    results = OutboxEventSerializer(many=True)
+    next_after = serializers.IntegerField(allow_null=True, help_text="the cursor for the next page (?after=)")
 
 
 class WebhookEndpointSerializer(TenantModelSerializer):

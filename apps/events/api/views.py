@@ -50,6 +50,10 @@ class EventViewSet(TenantReadOnlyViewSet):
             )
         return events
 
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description=f"at most {PAGE_MAX}, default 100")],
+        responses=s.OutboxEventPageSerializer,
+    )
     def list(self, request, *args, **kwargs):
         try:
             limit = min(int(request.query_params.get("limit", 100)), PAGE_MAX)
