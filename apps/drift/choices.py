@@ -20,6 +20,8 @@ class RagChoices(models.TextChoices):
 
 class SnapshotTriggerChoices(models.TextChoices):
     SCAN = "scan", "After a scan"
+    PROMOTION = "promotion", "After a promotion or rollback"
+    REVOCATION = "revocation", "After a revocation"
     DAILY = "daily", "Daily schedule"
     MANUAL = "manual", "Manual"
     DEMO = "demo", "Synthetic demo history"

@@ -100,6 +100,9 @@ class DriftReportSet:
     by_site: list[DriftReport]
     by_platform: list[DriftReport]
     total: DriftReport
+    as_of: datetime.datetime | None = None  # the instant asked for; None: live
+    snapshot_taken_at: datetime.datetime | None = None
+    snapshot_trigger: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -142,7 +145,9 @@ def _sort_key(item):
     return tuple("" if part is None else str(part) for part in item[0])
 
 
-def build_report_set(organization, cells, at, *, source, snapshot_id=None, outdated_by_cell=None) -> DriftReportSet:
+def build_report_set(
+    organization, cells, at, *, source, snapshot_id=None, outdated_by_cell=None, as_of=None, snapshot_trigger=None
+) -> DriftReportSet:
     outdated_by_cell = outdated_by_cell or {}
     reports = [
         _report(organization, key, cell, at, outdated_by_cell.get(key))
@@ -160,6 +165,9 @@ def build_report_set(organization, cells, at, *, source, snapshot_id=None, outda
         by_platform=_rollup(organization, cells, 1, at),
         by_site=_rollup(organization, cells, 2, at),
         total=_report(organization, (None, None, None), total, at),
+        as_of=as_of,
+        snapshot_taken_at=at if source == "snapshot" else None,
+        snapshot_trigger=snapshot_trigger,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import asdict, dataclass
 
 from django.core.cache import cache
@@ -22,12 +23,14 @@ LIVE_REPORT_TTL = 60  # seconds: drift ages count days, and assets can change ou
 
 
 class DriftQueryError(ValueError):
-    """A bad query parameter; ``parameter`` names it for the 4xx answer."""
+    """A bad query parameter; ``parameter`` names it, ``code`` and ``status`` make the 4xx answer (ADR 010)."""
 
-    def __init__(self, parameter: str, message: str):
+    def __init__(self, parameter: str, message: str, *, code: str = "invalid_parameter", status: int = 400):
         super().__init__(message)
         self.parameter = parameter
         self.message = message
+        self.code = code
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -56,30 +59,68 @@ class DriftFilters:
         )
 
 
-def parse_as_of(value: str | None) -> datetime.datetime | None:
-    """``YYYY-MM-DD`` (end of that day, UTC) or an ISO 8601 timestamp; None when absent."""
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_as_of(value: str | None, *, now: datetime.datetime | None = None) -> datetime.datetime | None:
+    """The instant an ``as_of`` names (UTC), None when absent or when it names the present (answer live).
+
+    ``YYYY-MM-DD`` is the end of that day in UTC, and today's date is now (the day is not over yet). An ISO 8601
+    timestamp keeps its offset; one without an offset is UTC. Unparseable: 400 ``invalid_as_of``; after now (or a
+    date after today): 400 ``as_of_in_future``.
+    """
     if not value:
         return None
+    now = now or timezone.now()
     try:
-        if len(value) == 10:
+        if DATE_ONLY.fullmatch(value):
             day = datetime.date.fromisoformat(value)
-            return datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise DriftQueryError("as_of", f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 timestamp") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+            parsed = datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
+        else:
+            parsed = datetime.datetime.fromisoformat(value.strip().replace("z", "Z"))
+            parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+            parsed = parsed.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        raise DriftQueryError(
+            "as_of",
+            f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 timestamp (2026-03-01T12:00:00+02:00)",
+            code="invalid_as_of",
+        ) from None
+    if DATE_ONLY.fullmatch(value):
+        if parsed.date() > now.astimezone(datetime.UTC).date():
+            raise DriftQueryError("as_of", f"{value} is after today (UTC)", code="as_of_in_future")
+        return None if parsed >= now else parsed  # today: the day is not over, its end-of-day state is now
+    if parsed > now:
+        raise DriftQueryError(
+            "as_of", f"{parsed.isoformat()} is in the future (now is {now.isoformat()})", code="as_of_in_future"
+        )
+    return parsed
 
 
 def snapshot_as_of(organization, at: datetime.datetime) -> DriftSnapshot:
-    """The latest snapshot taken at or before ``at``; DriftQueryError for the future or before the first one."""
-    if at > timezone.now() + datetime.timedelta(days=1):
-        raise DriftQueryError("as_of", "as_of is in the future")
-    snapshot = DriftSnapshot.objects.filter(organization=organization, taken_at__lte=at).order_by("-taken_at").first()
+    """The snapshot in force at ``at``: the last taken at or before it (id breaks ties within one timestamp).
+
+    404 ``no_snapshot_before`` when none was taken by then.
+    """
+    snapshot = (
+        DriftSnapshot.objects.filter(organization=organization, taken_at__lte=at).order_by("-taken_at", "-id").first()
+    )
     if snapshot is None:
-        first = DriftSnapshot.objects.filter(organization=organization).order_by("taken_at").first()
-        since = f"; the first is from {first.taken_at:%Y-%m-%d %H:%M} UTC" if first else "; none has been taken yet"
-        raise DriftQueryError("as_of", f"no drift snapshot exists at or before {at:%Y-%m-%d %H:%M} UTC{since}")
+        first = DriftSnapshot.objects.filter(organization=organization).order_by("taken_at", "id").first()
+        since = f"; the first is from {first.taken_at.isoformat()}" if first else "; none has been taken yet"
+        raise DriftQueryError(
+            "as_of",
+            f"no drift snapshot exists at or before {at.isoformat()}{since}",
+            code="no_snapshot_before",
+            status=404,
+        )
     return snapshot
+
+
+def drift_as_of(organization, as_of: str | None) -> tuple[datetime.datetime | None, DriftSnapshot | None]:
+    """The instant and the snapshot an ``as_of`` parameter resolves to; (None, None) means live."""
+    at = parse_as_of(as_of)
+    return (at, snapshot_as_of(organization, at)) if at is not None else (None, None)
 
 
 def drift_live_stamp(organization) -> tuple[tuple, int]:
@@ -131,21 +172,25 @@ def drift_report_build(
 ) -> DriftReportSet:
     """The DriftReports of an organisation (already restricted by the caller): live, or from the as-of snapshot."""
     filters.validate(organization)
-    at = parse_as_of(as_of)
-    if at is not None and at.date() < timezone.now().date():
-        snapshot = snapshot_as_of(organization, at)
+    at, snapshot = drift_as_of(organization, as_of)
+    if snapshot is not None:
         cells, outdated = snapshot_cells(snapshot)
         source, snapshot_id, calculated_at = "snapshot", snapshot.pk, snapshot.taken_at
     else:
-        if at is not None and at > timezone.now() + datetime.timedelta(days=1):
-            raise DriftQueryError("as_of", "as_of is in the future")
         evaluation = drift_evaluate(organization)
         cells, outdated = live_cells(organization, evaluation)
         source, snapshot_id, calculated_at = "live", None, evaluation.at
     cells = {key: cell for key, cell in cells.items() if filters.keep(key)}
     outdated = {key: rows for key, rows in outdated.items() if filters.keep(key)}
     return build_report_set(
-        organization, cells, calculated_at, source=source, snapshot_id=snapshot_id, outdated_by_cell=outdated
+        organization,
+        cells,
+        calculated_at,
+        source=source,
+        snapshot_id=snapshot_id,
+        outdated_by_cell=outdated,
+        as_of=at,
+        snapshot_trigger=snapshot.trigger if snapshot else None,
     )
 
 
@@ -154,9 +199,9 @@ def drift_outdated_list(
 ):
     """Outdated assets, sortable by days behind: a queryset of DriftSnapshotAsset (as of) or of live Asset rows."""
     filters.validate(organization)
-    at = parse_as_of(as_of)
-    if at is not None and at.date() < timezone.now().date():
-        rows = DriftSnapshotAsset.objects.filter(snapshot=snapshot_as_of(organization, at))
+    _, snapshot = drift_as_of(organization, as_of)
+    if snapshot is not None:
+        rows = DriftSnapshotAsset.objects.filter(snapshot=snapshot)
         for field, value in (
             ("environment_slug", filters.environment),
             ("platform", filters.platform),
@@ -164,7 +209,7 @@ def drift_outdated_list(
         ):
             if value:
                 rows = rows.filter(**{field: value})
-        return "snapshot", rows.order_by("-days_behind" if descending else "days_behind", "instance_id"), None
+        return "snapshot", rows.order_by("-days_behind" if descending else "days_behind", "instance_id", "pk"), None
     evaluation = drift_evaluate(organization)
     assets = outdated_assets(organization, evaluation)
     for field, value in (
@@ -179,9 +224,18 @@ def drift_outdated_list(
 
 
 def drift_trend(
-    organization, *, environment: str | None, start: datetime.date, end: datetime.date, interval: str = "day"
+    organization,
+    *,
+    environment: str | None,
+    start: datetime.date,
+    end: datetime.date,
+    interval: str = "day",
+    as_of: datetime.datetime | None = None,
 ) -> list[dict]:
-    """Coverage per environment over time: the last snapshot of each day (or ISO week) in [start, end]."""
+    """Coverage per environment over time: the last snapshot of each day (or ISO week) in [start, end].
+
+    With ``as_of`` nothing taken after that instant counts: the last point is the snapshot in force then.
+    """
     if start > end:
         raise DriftQueryError("from", "from is after to")
     if interval not in ("day", "week"):
@@ -190,10 +244,12 @@ def drift_trend(
         DriftFilters(environment=environment).validate(organization)
     begin = datetime.datetime.combine(start, datetime.time.min, tzinfo=datetime.UTC)
     finish = datetime.datetime.combine(end, datetime.time.max, tzinfo=datetime.UTC)
+    if as_of is not None:
+        finish = min(finish, as_of)
     last_in_bucket: dict[str, tuple[datetime.datetime, int]] = {}
     for pk, taken_at in (
         DriftSnapshot.objects.filter(organization=organization, taken_at__range=(begin, finish))
-        .order_by("taken_at")
+        .order_by("taken_at", "id")
         .values_list("id", "taken_at")
     ):
         bucket = taken_at.date().isoformat() if interval == "day" else "{}-W{:02d}".format(*taken_at.isocalendar()[:2])
@@ -216,6 +272,7 @@ def drift_trend(
                 {
                     "bucket": bucket,
                     "taken_at": taken_at,
+                    "snapshot_id": pk,
                     "environment": row["environment_slug"],
                     "coverage_pct": coverage,
                     "drift_pct": None if coverage is None else round(100.0 - coverage, 2),

@@ -14,7 +14,7 @@ from .engine import drift_evaluate
 from .models import DriftSnapshot
 from .portal import heatmap_build, trend_range, week_changes, week_over_week
 from .reports import build_report_set, live_cells
-from .selectors import DriftQueryError, drift_trend
+from .selectors import DriftQueryError, drift_report_build, drift_trend
 
 
 class OrganizationPageMixin(LoginRequiredMixin):
@@ -71,24 +71,38 @@ class DriftView(OrganizationPageMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
-        return self.render_to_response(context, status=400 if context.get("query_error") else 200)
+        error = context.get("query_error")
+        return self.render_to_response(context, status=error.status if error else 200)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         organization, user, params = self.organization, self.request.user, self.request.GET
         if organization is None:
             return context
-        _, report_set = live_report(organization)
         context.update(
-            report=report_set,
-            heatmaps=[heatmap_build(organization, report_set, by=by, user=user) for by in ("site", "platform")],
             range_choices=[("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("13m", "13 months")],
             params=params,
         )
+        try:  # as_of: the figures of the snapshot in force at that instant (ADR 010)
+            report_set = drift_report_build(organization, as_of=params.get("as_of") or None)
+        except DriftQueryError as exc:
+            context["query_error"] = exc
+            report_set = live_report(organization)[1]
+        context.update(
+            report=report_set,
+            heatmaps=[heatmap_build(organization, report_set, by=by, user=user) for by in ("site", "platform")],
+        )
+        if context.get("query_error"):
+            return context
         try:
             selected = trend_range(params.get("range"), params.get("from"), params.get("to"))
             points = drift_trend(
-                organization, environment=None, start=selected.start, end=selected.end, interval=selected.interval
+                organization,
+                environment=None,
+                start=selected.start,
+                end=selected.end,
+                interval=selected.interval,
+                as_of=report_set.as_of,
             )
         except DriftQueryError as exc:
             context["query_error"] = exc

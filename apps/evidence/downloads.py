@@ -13,6 +13,9 @@ def csv_response(export) -> StreamingHttpResponse:
     response = StreamingHttpResponse(csv_lines(export.header, export.rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "no-store"
+    for name, value in (export.provenance or {}).items():  # which snapshot answered an as_of (ADR 010)
+        header = "X-Drift-" + "-".join(part.capitalize() for part in name.split("_"))
+        response[header] = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
     return response
 
 

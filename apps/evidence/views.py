@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
@@ -75,7 +75,7 @@ class CsvDownloadView(LoginRequiredMixin, View):
         try:
             export = export_build(kind, _organization(request), user=request.user, params=request.GET)
         except DriftQueryError as exc:
-            return HttpResponseBadRequest(_refused(exc), content_type="text/plain; charset=utf-8")
+            return HttpResponse(_refused(exc), status=exc.status, content_type="text/plain; charset=utf-8")
         return csv_response(export)
 
 
@@ -88,7 +88,7 @@ class PdfDownloadView(LoginRequiredMixin, View):
         try:
             data, filename = pdf_build(PDF_REPORTS[name], _organization(request), user=request.user, params=request.GET)
         except DriftQueryError as exc:
-            return HttpResponseBadRequest(_refused(exc), content_type="text/plain; charset=utf-8")
+            return HttpResponse(_refused(exc), status=exc.status, content_type="text/plain; charset=utf-8")
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from qlrf.conf import env_bool, env_int, env_list, env_str
 
@@ -163,6 +164,11 @@ QLRF_AFTER_SCAN_TASKS = [
     "apps.drift.tasks.drift_after_scan_task",
     "apps.compliance.tasks.signature_recheck_after_scan_task",
 ]
+# How work committed by a request runs (qlrf/taskqueue.py, ADR 010): auto (queued when a django-q2 cluster heartbeat
+# is seen, in-process otherwise), inline, or queue.
+QLRF_TASK_MODE = env_str("TASK_MODE", "auto") or "auto"
+if QLRF_TASK_MODE not in ("auto", "inline", "queue"):
+    raise ImproperlyConfigured(f"QLRF_TASK_MODE must be auto, inline or queue, got {QLRF_TASK_MODE!r}")
 QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
 QLRF_EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 512 * 1024 * 1024)

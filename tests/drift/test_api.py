@@ -88,20 +88,20 @@ def test_outdated_list_is_paged_and_sorted(tenant_a, fleet, envs):
 
 
 @pytest.mark.parametrize(
-    ("params", "parameter"),
+    ("params", "parameter", "status", "code"),
     [
-        ({"env": "nope"}, "env"),
-        ({"platform": "ibm"}, "platform"),
-        ({"site": "mars"}, "site"),
-        ({"as_of": "yesterday"}, "as_of"),
-        ({"as_of": "2999-01-01"}, "as_of"),
-        ({"as_of": "2001-01-01"}, "as_of"),
+        ({"env": "nope"}, "env", 400, "invalid_parameter"),
+        ({"platform": "ibm"}, "platform", 400, "invalid_parameter"),
+        ({"site": "mars"}, "site", 400, "invalid_parameter"),
+        ({"as_of": "yesterday"}, "as_of", 400, "invalid_as_of"),
+        ({"as_of": "2999-01-01"}, "as_of", 400, "as_of_in_future"),
+        ({"as_of": "2001-01-01"}, "as_of", 404, "no_snapshot_before"),
     ],
 )
-def test_bad_parameters_are_400_naming_the_parameter(tenant_a, fleet, params, parameter):
+def test_bad_parameters_are_4xx_naming_the_parameter(tenant_a, fleet, params, parameter, status, code):
     response = client_for(tenant_a.users["viewer"]).get(reverse("drift-report"), params)
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalid_parameter"
+    assert response.status_code == status
+    assert response.json()["code"] == code
     assert response.json()["errors"][0]["path"] == f"/query/{parameter}"
 
 

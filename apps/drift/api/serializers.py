@@ -37,7 +37,12 @@ class DriftReportSetSerializer(serializers.Serializer):
     organization = serializers.CharField()
     calculated_at = serializers.DateTimeField()
     source = serializers.ChoiceField(choices=["live", "snapshot"])
-    snapshot_id = serializers.IntegerField(allow_null=True)
+    snapshot_id = serializers.IntegerField(
+        allow_null=True, help_text="The snapshot answering an as_of; null when live."
+    )
+    snapshot_taken_at = serializers.DateTimeField(allow_null=True, help_text="When that snapshot was taken.")
+    snapshot_trigger = serializers.CharField(allow_null=True, help_text="What wrote it: scan, promotion, revocation…")
+    as_of = serializers.DateTimeField(allow_null=True, help_text="The instant asked for (UTC); null when live.")
     reports = DriftReportSerializer(many=True)
     by_environment = DriftReportSerializer(many=True)
     by_site = DriftReportSerializer(many=True)
@@ -48,6 +53,7 @@ class DriftReportSetSerializer(serializers.Serializer):
 class TrendPointSerializer(serializers.Serializer):
     bucket = serializers.CharField()
     taken_at = serializers.DateTimeField()
+    snapshot_id = serializers.IntegerField()
     environment = serializers.CharField()
     coverage_pct = serializers.FloatField(allow_null=True)
     drift_pct = serializers.FloatField(allow_null=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import asdict
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -18,18 +19,24 @@ from ..reports import outdated_asset
 from ..selectors import (
     DriftFilters,
     DriftQueryError,
+    drift_as_of,
     drift_outdated_list,
     drift_report_data,
     drift_trend,
 )
 from . import serializers as s
 
+AS_OF_HELP = (
+    "A past instant: ISO 8601 timestamp (offset honoured, none means UTC) or YYYY-MM-DD (the end of that day UTC; "
+    "today means now). Answered from the snapshot in force then (the last taken at or before it). "
+    "400 invalid_as_of / as_of_in_future, 404 no_snapshot_before (docs/adr/010-as-of-snapshots.md)."
+)
 COMMON = [
     OpenApiParameter("organization", str, description="Organisation slug (optional when you belong to one)."),
     OpenApiParameter("env", str, description="Environment slug."),
     OpenApiParameter("platform", str, enum=["aws", "azure", "gcp", "vsphere"]),
     OpenApiParameter("site", str, description="Site slug."),
-    OpenApiParameter("as_of", str, description="YYYY-MM-DD or ISO 8601: answer from the snapshot of that moment."),
+    OpenApiParameter("as_of", str, description=AS_OF_HELP),
 ]
 
 
@@ -59,12 +66,15 @@ class DriftView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, DriftQueryError):
-            status = 404 if exc.parameter == "organization" and "unknown" in exc.message else 400
+            if exc.parameter == "organization" and "unknown" in exc.message:
+                code, status = "not_found", 404
+            else:
+                code, status = exc.code, exc.status
             return error_response(
-                "invalid_parameter" if status == 400 else "not_found",
+                code,
                 exc.message,
                 status,
-                [{"path": f"/query/{exc.parameter}", "code": "invalid", "detail": exc.message}],
+                [{"path": f"/query/{exc.parameter}", "code": code, "detail": exc.message}],
             )
         return super().handle_exception(exc)
 
@@ -79,8 +89,33 @@ class DriftReportView(DriftView):
         return Response({"organization": organization.slug, **report})
 
 
+class OutdatedPagination(StandardPagination):
+    """The page envelope plus where the rows come from: live, or which snapshot answered ``as_of`` (ADR 010)."""
+
+    provenance: dict
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        envelope = {key: response.data[key] for key in ("count", "next", "previous")}
+        response.data = {**envelope, **self.provenance, "results": response.data["results"]}
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        result = super().get_paginated_response_schema(schema)
+        result["properties"] = {
+            **result["properties"],
+            "source": {"type": "string", "enum": ["live", "snapshot"]},
+            "snapshot_id": {"type": "integer", "nullable": True},
+            "snapshot_taken_at": {"type": "string", "format": "date-time", "nullable": True},
+            "as_of": {"type": "string", "format": "date-time", "nullable": True},
+        }
+        provenance = ("source", "snapshot_id", "snapshot_taken_at", "as_of")
+        result["required"] = sorted({*result.get("required", []), *provenance})
+        return result
+
+
 class DriftOutdatedView(DriftView):
-    pagination_class = StandardPagination  # the schema documents the page envelope and ?limit=&offset=
+    pagination_class = OutdatedPagination  # the schema documents the page envelope and ?limit=&offset=
 
     @extend_schema(
         parameters=[*COMMON, OpenApiParameter("ordering", str, enum=["-days_behind", "days_behind"])],
@@ -91,13 +126,20 @@ class DriftOutdatedView(DriftView):
         """Every outdated machine, paged, most days behind first (``ordering=days_behind`` for the reverse)."""
         organization = self.organization(request)
         descending = request.query_params.get("ordering", "-days_behind") != "days_behind"
+        as_of = request.query_params.get("as_of")
+        at, snapshot = drift_as_of(organization, as_of)
         source, rows, evaluation = drift_outdated_list(
-            organization, filters=self.filters(request), as_of=request.query_params.get("as_of"), descending=descending
+            organization, filters=self.filters(request), as_of=as_of, descending=descending
         )
         paginator = self.pagination_class()
+        paginator.provenance = {
+            "source": source,
+            "snapshot_id": snapshot.pk if snapshot else None,
+            "snapshot_taken_at": snapshot.taken_at if snapshot else None,
+            "as_of": at,
+        }
         page = paginator.paginate_queryset(rows, request, view=self)
-        items = [asdict(outdated_asset(row, source, evaluation)) for row in page]
-        return paginator.get_paginated_response(items)
+        return paginator.get_paginated_response([asdict(outdated_asset(row, source, evaluation)) for row in page])
 
 
 class DriftTrendView(DriftView):
@@ -108,6 +150,7 @@ class DriftTrendView(DriftView):
             OpenApiParameter("from", OpenApiTypes.DATE),
             OpenApiParameter("to", OpenApiTypes.DATE),
             OpenApiParameter("interval", str, enum=["day", "week"]),
+            OpenApiParameter("as_of", str, description=AS_OF_HELP + " Nothing taken after it counts."),
         ],
         responses=s.TrendPointSerializer(many=True),
         operation_id="drift_trend",
@@ -115,7 +158,8 @@ class DriftTrendView(DriftView):
     def get(self, request):
         """Coverage and drift % per environment over time, from the immutable snapshots."""
         organization = self.organization(request)
-        today = datetime.date.today()
+        at, _ = drift_as_of(organization, request.query_params.get("as_of"))
+        today = (at or timezone.now()).astimezone(datetime.UTC).date()
         start = _date(request.query_params.get("from"), "from", today - datetime.timedelta(days=30))
         end = _date(request.query_params.get("to"), "to", today)
         points = drift_trend(
@@ -124,6 +168,7 @@ class DriftTrendView(DriftView):
             start=start,
             end=end,
             interval=request.query_params.get("interval", "day"),
+            as_of=at,
         )
         return Response(points)
 

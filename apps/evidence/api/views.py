@@ -80,10 +80,10 @@ class CsvReportView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, DriftQueryError):
             return error_response(
-                "invalid_parameter",
+                exc.code,
                 exc.message,
-                status.HTTP_400_BAD_REQUEST,
-                [{"path": f"/query/{exc.parameter}", "code": "invalid", "detail": exc.message}],
+                exc.status,
+                [{"path": f"/query/{exc.parameter}", "code": exc.code, "detail": exc.message}],
             )
         return super().handle_exception(exc)
 

@@ -91,7 +91,11 @@ def executive_context(organization, *, user, params) -> tuple[dict, datetime.dat
     at = report.calculated_at
     end = at.date()
     trend = drift_trend(
-        organization, environment=environment, start=end - datetime.timedelta(days=TREND_DAYS - 1), end=end
+        organization,
+        environment=environment,
+        start=end - datetime.timedelta(days=TREND_DAYS - 1),
+        end=end,
+        as_of=report.as_of,
     )
     sites = sorted((r for r in report.by_site if r.outdated_count), key=lambda r: (-r.outdated_count, r.site or ""))
     context = {
@@ -99,6 +103,7 @@ def executive_context(organization, *, user, params) -> tuple[dict, datetime.dat
         "environment": environment,
         "at": at,
         "source": report.source,
+        **_provenance(report),
         "total": _row(report.total),
         "environments": [_row(r) for r in report.by_environment],
         "chart_svg": coverage_chart_svg(trend),
@@ -110,6 +115,16 @@ def executive_context(organization, *, user, params) -> tuple[dict, datetime.dat
     return context, at
 
 
+def _provenance(report_set) -> dict:
+    """Which snapshot answered (id, when taken, what wrote it) and the instant asked for: the reports' header."""
+    return {
+        "snapshot_id": report_set.snapshot_id,
+        "snapshot_taken_at": report_set.snapshot_taken_at,
+        "snapshot_trigger": report_set.snapshot_trigger,
+        "as_of": report_set.as_of,
+    }
+
+
 def drift_context(organization, report_set, outdated, *, scope: str) -> dict:
     """The detailed drift report: every cell, roll-ups, and the outdated machines (``outdated``: (rows, total))."""
     rows, total = outdated
@@ -118,6 +133,7 @@ def drift_context(organization, report_set, outdated, *, scope: str) -> dict:
         "scope": scope,
         "at": report_set.calculated_at,
         "source": report_set.source,
+        **_provenance(report_set),
         "total": _row(report_set.total),
         "environments": [_row(r) for r in report_set.by_environment],
         "platforms": [_row(r) for r in report_set.by_platform],

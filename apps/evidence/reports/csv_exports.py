@@ -16,7 +16,13 @@ from apps.compliance.filtersets import SignatureVerificationFilterSet
 from apps.compliance.models import SignatureVerification
 from apps.compliance.selectors import version_badges_for
 from apps.drift.reports import outdated_asset
-from apps.drift.selectors import DriftFilters, DriftQueryError, drift_outdated_list, drift_report_build
+from apps.drift.selectors import (
+    DriftFilters,
+    DriftQueryError,
+    drift_as_of,
+    drift_outdated_list,
+    drift_report_build,
+)
 from apps.images.filtersets import ImageVersionFilterSet
 from apps.images.models import ImageVersion
 from apps.inventory.filtersets import AssetFilterSet
@@ -36,6 +42,7 @@ class Export:
     filename: str
     header: list[str]
     rows: Iterable[list]
+    provenance: dict | None = None  # drift exports: source, snapshot id and time, as_of (sent as HTTP headers)
 
 
 EXPORTS: dict[str, Callable[..., Export]] = {}
@@ -145,7 +152,12 @@ def drift_export(organization, *, user, params) -> Export:
         raise DriftQueryError("by", f"by must be one of {', '.join(GROUPINGS)}")
     report = drift_report_build(organization, filters=_filters(params), as_of=params.get("as_of"))
     rows = itertools.chain(drift_rows(getattr(report, GROUPINGS[grouping])), drift_rows([report.total]))
-    return Export(f"drift-{organization.slug}.csv", DRIFT_HEADER, rows)
+    provenance = _provenance(report.source, report.snapshot_id, report.snapshot_taken_at, report.as_of)
+    return Export(f"drift-{organization.slug}.csv", DRIFT_HEADER, rows, provenance)
+
+
+def _provenance(source, snapshot_id, taken_at, as_of) -> dict:
+    return {"source": source, "snapshot_id": snapshot_id, "snapshot_taken_at": taken_at, "as_of": as_of}
 
 
 OUTDATED_HEADER = [
@@ -172,10 +184,14 @@ def outdated_rows(source: str, rows, evaluation) -> Iterator[list]:
 def outdated_export(organization, *, user, params) -> Export:
     """Every outdated asset, most days behind first (``ordering=days_behind`` for the reverse)."""
     descending = params.get("ordering", "-days_behind") != "days_behind"
+    at, snapshot = drift_as_of(organization, params.get("as_of"))
     source, rows, evaluation = drift_outdated_list(
         organization, filters=_filters(params), as_of=params.get("as_of"), descending=descending
     )
-    return Export(f"outdated-{organization.slug}.csv", OUTDATED_HEADER, outdated_rows(source, rows, evaluation))
+    provenance = _provenance(source, snapshot and snapshot.pk, snapshot and snapshot.taken_at, at)
+    return Export(
+        f"outdated-{organization.slug}.csv", OUTDATED_HEADER, outdated_rows(source, rows, evaluation), provenance
+    )
 
 
 ASSET_HEADER = [

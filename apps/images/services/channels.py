@@ -10,10 +10,14 @@ from django.utils import timezone
 from apps.events.services import emit
 from apps.tenancy.services import ensure_permitted_on
 from qlrf.errors import field_error
+from qlrf.taskqueue import task_on_commit
 
 from ..choices import ImageVersionStatusChoices as Status
 from ..models import Channel, ChannelAssignment, ImageVersion
 from ._common import audited, illegal
+
+# Named, not imported: the images app knows nothing of drift (written on commit, qlrf.taskqueue, ADR 010).
+SNAPSHOT_TASK = "apps.drift.tasks.drift_snapshot_task"
 
 
 @transaction.atomic
@@ -64,6 +68,7 @@ def channel_promote(
             "rollback": rollback,
         },
     )
+    task_on_commit(SNAPSHOT_TASK, version.organization_id, "promotion")
     return assignment
 
 

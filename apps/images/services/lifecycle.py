@@ -8,10 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.tenancy.services import ensure_permitted_on, snapshot
+from qlrf.taskqueue import task_on_commit
 
 from ..choices import ImageVersionStatusChoices as Status
 from ..models import ImageVersion
 from ._common import audited, illegal, version_event
+
+# Named, not imported: the images app knows nothing of drift (written on commit, qlrf.taskqueue, ADR 010).
+SNAPSHOT_TASK = "apps.drift.tasks.drift_snapshot_task"
 
 
 def _locked(version: ImageVersion) -> ImageVersion:
@@ -106,6 +110,7 @@ def image_version_revoke(
             actor, child, effective_at=effective_at, reason=f"inherited from {version}: {reason}", via=version, now=now
         )
         revoked.append(child)
+    task_on_commit(SNAPSHOT_TASK, version.organization_id, "revocation")
     return revoked
 
 
@@ -119,4 +124,6 @@ def image_revocations_apply(*, now: datetime.datetime | None = None) -> int:
         version.status = Status.REVOKED
         version.save(update_fields=["status"])
         audited(actor=None, obj=version, action="images.imageversion.revocation_effective", before=before)
+    for organization_id in sorted({version.organization_id for version in due}):
+        task_on_commit(SNAPSHOT_TASK, organization_id, "revocation")
     return len(due)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.events.services import emit
 from apps.tenancy.services import audit_record, ensure_permitted_on
 from qlrf.errors import DocumentRejected
+from qlrf.taskqueue import task_on_commit
 
 from ..choices import ACTIVE_SCAN_STATUSES, ScanStatusChoices, ScanTriggerChoices
 from ..connectors.base import ConnectorError
@@ -92,17 +93,14 @@ def _finish(run: ScanRun, *, status: str, error: str = "") -> ScanRun:
 
 
 def _enqueue_after_scan(run: ScanRun) -> None:
-    """Queue ``settings.QLRF_AFTER_SCAN_TASKS`` (drift snapshot, signature re-check…) once the run is committed.
+    """Run ``settings.QLRF_AFTER_SCAN_TASKS`` (drift snapshot, signature re-check…) once the run is committed:
+    queued when a django-q2 cluster runs, in-process otherwise (``qlrf.taskqueue``, ADR 010).
 
     They are named, not imported: the inventory knows nothing of the apps that react to a scan.
     """
-    from django_q.tasks import async_task
-
     organization_id, run_id = run.organization_id, run.pk
     for name in settings.QLRF_AFTER_SCAN_TASKS:
-        transaction.on_commit(
-            lambda name=name: async_task(name, organization_id, run_id, task_name=f"{name.rsplit('.', 1)[-1]}-{run_id}")
-        )
+        task_on_commit(name, organization_id, run_id, task_name=f"{name.rsplit('.', 1)[-1]}-{run_id}")
 
 
 def scan_execute(

@@ -1,0 +1,58 @@
+"""Run a task once the transaction commits: queued to django-q2 when a cluster runs, in-process when none does.
+
+Work that must happen (the drift snapshot after a scan, a promotion or a revocation) cannot depend on a process the
+user may not have started. ``task_on_commit`` is the one place that decides (ADR 010):
+
+- ``QLRF_TASK_MODE=auto`` (default): queue when a django-q2 cluster heartbeat is visible through the broker (the
+  ``Stat`` every running cluster saves every few seconds), otherwise run in-process after the commit;
+- ``inline``: always run in-process after the commit; ``queue``: always queue (a worker is guaranteed to run).
+
+A rolled-back transaction runs and queues nothing (``transaction.on_commit``). An in-process failure is logged, never
+raised into the request that committed (``robust=True``): the committed change stands.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+MODES = ("auto", "inline", "queue")
+
+
+def cluster_running() -> bool:
+    """A django-q2 cluster sharing our broker has saved a heartbeat in the last seconds (and is not stopping)."""
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    try:
+        stats = Stat.get_all()
+    except Exception:
+        logger.warning("django-q2 broker unreachable: running tasks in-process", exc_info=True)
+        return False
+    return any(getattr(stat, "status", None) not in (Conf.STOPPING, Conf.STOPPED) for stat in stats)
+
+
+def task_mode() -> str:
+    """``inline`` or ``queue``: how a task committed now will run."""
+    mode = getattr(settings, "QLRF_TASK_MODE", "auto")
+    if mode == "auto":
+        return "queue" if cluster_running() else "inline"
+    return mode
+
+
+def _run(func_path: str, args: tuple, task_name: str | None) -> None:
+    if task_mode() == "queue":
+        from django_q.tasks import async_task
+
+        async_task(func_path, *args, task_name=task_name)
+        return
+    import_string(func_path)(*args)
+
+
+def task_on_commit(func_path: str, *args, task_name: str | None = None, using: str | None = None) -> None:
+    """Once the current transaction commits, run ``func_path(*args)``: queued or in-process (see module doc)."""
+    transaction.on_commit(lambda: _run(func_path, args, task_name), using=using, robust=True)
