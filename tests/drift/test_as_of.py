@@ -92,8 +92,8 @@ def test_as_of_earlier_today_after_later_promotions_and_scans(tenant_a, history)
     # exactly at a snapshot's time: that snapshot; two at the same instant: the later written (the scan)
     exact = client.get(reverse("drift-report"), {"as_of": t[1].isoformat()}).json()
     assert (exact["snapshot_id"], exact["total"]["compliant_assets"]) == (snapshots[1].pk, 20)
-    just_before = client.get(reverse("drift-report"), {"as_of": (t[2] - datetime.timedelta(microseconds=1)).isoformat()})
-    assert just_before.json()["snapshot_id"] == snapshots[1].pk
+    before_t2 = (t[2] - datetime.timedelta(microseconds=1)).isoformat()
+    assert client.get(reverse("drift-report"), {"as_of": before_t2}).json()["snapshot_id"] == snapshots[1].pk
     # the CLI answers from the same snapshot
     report = drift_report_build(history["org"], as_of=asked.isoformat())
     assert (report.source, report.snapshot_id) == ("snapshot", snapshots[2].pk)
@@ -127,7 +127,7 @@ def test_grace_ending_exactly_at_the_as_of_instant(tenant_a, envs, ubuntu_contra
 def test_every_surface_answers_from_the_snapshot_in_force(tenant_a, history):
     t, snapshots = history["t"], history["snapshots"]
     wanted = snapshots[3]  # the rescan at t3: 20 outdated
-    asked = (t[3] + datetime.timedelta(seconds=0.5) if t[4] - t[3] > datetime.timedelta(seconds=1) else t[3]).isoformat()
+    asked = (t[3] + (t[4] - t[3]) / 2).isoformat()  # between the rescan and the rollback
     api = client_for(tenant_a.users["viewer"])
     outdated = api.get(reverse("drift-outdated"), {"as_of": asked, "limit": 5}).json()
     assert (outdated["source"], outdated["snapshot_id"], outdated["count"]) == ("snapshot", wanted.pk, 20)

@@ -122,11 +122,14 @@ def test_task_mode_setting_overrides_the_heartbeat(
 
 @pytest.mark.django_db
 def test_a_rolled_back_transaction_writes_no_snapshot(tenant_a, fleet, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            channel_promote(actor=None, version=fleet["v1"], environment=fleet["prod"])
-            image_version_revoke(actor=None, version=fleet["v2"], reason="CVE-2026-0003")
-            raise RuntimeError("the request failed after the promotion")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        channel_promote(actor=None, version=fleet["v1"], environment=fleet["prod"])
+        image_version_revoke(actor=None, version=fleet["v2"], reason="CVE-2026-0003")
+        raise RuntimeError("the request failed after the promotion")
     assert callbacks == [] and DriftSnapshot.objects.count() == 0
 
 
