@@ -11,7 +11,8 @@ from qlrf.demo import demo_load
 pytestmark = pytest.mark.django_db
 
 GLOBAL_MODELS = {"auth.group", "auth.user", "django_q.schedule", "django_q.success", "django_q.failure",
-                 "django_q.ormq", "guardian.userobjectpermission", "guardian.groupobjectpermission"}
+                 "django_q.ormq", "guardian.userobjectpermission", "guardian.groupobjectpermission",
+                 "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"}  # login lockout: superusers only
 
 
 def _tenant_admins():

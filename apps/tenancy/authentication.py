@@ -3,6 +3,8 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from qlrf.api.throttling import bad_token_check, bad_token_record
+
 from .services.tokens import token_authenticate
 
 
@@ -17,12 +19,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("malformed Authorization header", code="invalid_token")
+        bad_token_check(request)  # an address that sent too many bad tokens is refused before any lookup
         try:
             raw = header[1].decode()
         except UnicodeDecodeError:
+            bad_token_record(request)
             raise exceptions.AuthenticationFailed("malformed token", code="invalid_token") from None
         token = token_authenticate(raw)
         if token is None:
+            bad_token_record(request)
             raise exceptions.AuthenticationFailed("invalid, expired or revoked token", code="invalid_token")
         return token.service_user, token
 

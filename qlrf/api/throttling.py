@@ -16,7 +16,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem, parse, parse_many
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES
@@ -153,3 +153,39 @@ class TenantRateThrottle(throttling.BaseThrottle):
             "RateLimit": f'"{policy.name}";r={stats.remaining};t={wait}',
         }
         raise RateLimited(wait, headers)
+
+
+def _bad_token_key(request) -> tuple[RateLimitItem, str, str]:
+    return parse(settings.QLRF_BAD_TOKEN_LIMIT), "bad-token", request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def bad_token_check(request) -> None:
+    """Refuse (429 ``too_many_failures``) an address whose failed bearer tokens reached ``QLRF_BAD_TOKEN_LIMIT``."""
+    if not settings.QLRF_RATE_LIMITS_ENABLED:
+        return
+    item, *key = _bad_token_key(request)
+    rate_limiter = limiter()
+    try:
+        if rate_limiter.test(item, *key):
+            return
+        stats = rate_limiter.get_window_stats(item, *key)
+    except StorageError:
+        logger.warning("rate-limit storage unavailable; bad-token check skipped", exc_info=True)
+        return
+    wait = max(1, math.ceil(stats.reset_time - time.time()))
+    exc = RateLimited(wait, {"RateLimit-Policy": f'"bad-token";q={item.amount};w={item.get_expiry()}'})
+    exc.detail = exceptions.ErrorDetail(
+        f"too many failed tokens from this address; retry in {wait} s", "too_many_failures"
+    )
+    raise exc
+
+
+def bad_token_record(request) -> None:
+    """Count one failed bearer token against the client address."""
+    if not settings.QLRF_RATE_LIMITS_ENABLED:
+        return
+    item, *key = _bad_token_key(request)
+    try:
+        limiter().hit(item, *key)
+    except StorageError:
+        logger.warning("rate-limit storage unavailable; bad token not counted", exc_info=True)

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_q",
     "import_export",
+    "axes",  # login lockout (ADR 015)
     "apps.tenancy",
     "apps.events",
     "apps.images",
@@ -46,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "qlrf.middleware.RequestContextMiddleware",
+    "axes.middleware.AxesMiddleware",  # login lockout (ADR 015): answers a locked-out login; keep it last
 ]
 
 ROOT_URLCONF = "qlrf.urls"
@@ -85,6 +87,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "qlrf"}}
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # login lockout (ADR 015): must come first
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -221,6 +224,15 @@ QLRF_RATE_LIMITS = {
         "principal": env_str("RATE_LIMIT_GATE_PRINCIPAL", "600/minute"),
     },
 }
+# Login lockout (ADR 015, django-axes): after this many failed logins a username, and separately an address, is locked
+# until an admin deletes its access attempt (Admin → Axes → Access attempts) or `manage.py axes_reset` runs.
+AXES_ENABLED = env_bool("LOGIN_LOCKOUT_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = None
+AXES_RESET_ON_SUCCESS = True
+# Failed bearer tokens per client address before that address's API requests are refused (429 too_many_failures).
+QLRF_BAD_TOKEN_LIMIT = env_str("BAD_TOKEN_LIMIT", "20/10 minutes")
 
 LOGGING = {
     "version": 1,
