@@ -8,6 +8,7 @@ import contextlib
 import csv as csv_module
 import datetime
 import io
+import json
 import zipfile
 from unittest import mock
 
@@ -22,6 +23,7 @@ from apps.drift.services import drift_snapshot_write
 from apps.evidence.services import evidence_pack_generate
 from apps.images.services import channel_promote, channel_rollback
 from apps.inventory.services import scan_run_now
+from qlrf.cli import main
 from tests.conftest import client_for
 from tests.evidence.conftest import pdf_text
 from tests.factories.images import register
@@ -242,3 +244,18 @@ def test_parse_as_of_boundaries():
     with pytest.raises(DriftQueryError) as caught:
         parse_as_of("2026-03-11", now=now)
     assert caught.value.code == "as_of_in_future"
+
+
+def test_rf_drift_as_of_earlier_today_names_the_snapshot_and_refuses_garbage(history, capsys):
+    t, snapshots = history["t"], history["snapshots"]
+    asked = (t[2] + (t[3] - t[2]) / 2).isoformat()
+    assert main(["drift", "--org", "alpha", "--as-of", asked]) == 0
+    out = capsys.readouterr().out
+    assert f"from drift snapshot #{snapshots[2].pk} taken {t[2]:%Y-%m-%d %H:%M:%S} UTC (promotion)" in out
+    assert main(["drift", "--org", "alpha", "--as-of", asked, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["snapshot_id"] == snapshots[2].pk
+    assert main(["drift", "--org", "alpha", "--as-of", "last tuesday"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rf: error: --as-of: 'last tuesday' is not a date") and "\n" not in err
+    assert main(["drift", "--org", "alpha", "--as-of", "1999-12-31"]) == 1
+    assert "no drift snapshot exists at or before 1999-12-31T23:59:59.999999+00:00" in capsys.readouterr().err

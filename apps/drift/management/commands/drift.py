@@ -34,7 +34,14 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(asdict(report), cls=DjangoJSONEncoder, indent=2))
             return
-        self.stdout.write(f"Drift of {organization.name} ({report.source}, {report.calculated_at:%Y-%m-%d %H:%M} UTC)")
+        if report.source == "snapshot":
+            source = (
+                f"as of {report.as_of:%Y-%m-%d %H:%M:%S} UTC, from drift snapshot #{report.snapshot_id} "
+                f"taken {report.snapshot_taken_at:%Y-%m-%d %H:%M:%S} UTC ({report.snapshot_trigger})"
+            )
+        else:
+            source = f"live, {report.calculated_at:%Y-%m-%d %H:%M} UTC"
+        self.stdout.write(f"Drift of {organization.name} ({source})")
         header = (
             f"{'environment':<12}{'platform':<10}{'site':<22}{'total':>7}{'compl.':>8}{'outd.':>7}"
             f"{'unman.':>8}{'stale':>7}{'coverage':>10}  rag"
