@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from qlrf import health
+from qlrf import health, metrics
 
 admin.site.site_header = "Resilience Fabric administration"
 admin.site.site_title = "Resilience Fabric"
@@ -14,6 +14,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("version", health.version, name="version"),
+    path("metrics", metrics.metrics, name="metrics"),
+    path("api/v1/health/slo", metrics.slo, name="health-slo"),
     path("api/v1/", include("qlrf.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

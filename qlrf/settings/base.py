@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "qlrf.metrics.MetricsMiddleware",  # metrics and error budget (ADR 015): first, so it times and counts everything
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -233,6 +234,11 @@ AXES_COOLOFF_TIME = None
 AXES_RESET_ON_SUCCESS = True
 # Failed bearer tokens per client address before that address's API requests are refused (429 too_many_failures).
 QLRF_BAD_TOKEN_LIMIT = env_str("BAD_TOKEN_LIMIT", "20/10 minutes")
+# Metrics and the error budget (ADR 015): /metrics needs this bearer token when set; the availability objective
+# (non-5xx share of answers) over a rolling window, counted per day in the Django cache.
+QLRF_METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+QLRF_SLO_AVAILABILITY = float(env_str("SLO_AVAILABILITY", "0.995"))
+QLRF_SLO_WINDOW_DAYS = env_int("SLO_WINDOW_DAYS", 30)
 
 LOGGING = {
     "version": 1,
