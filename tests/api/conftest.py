@@ -1,17 +1,20 @@
 """Two seeded tenants, built once per module inside one transaction that is rolled back at the end; each test runs in
-its own savepoint on top (pytest-django's ``db``), so what a test writes never reaches the next one."""
+its own savepoint on top (pytest-django's ``db``), so what a test writes never reaches the next one. Stored files go
+to a temporary MEDIA_ROOT for the module."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from tests.api.support import seeded_tenant
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
+    with media, django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:

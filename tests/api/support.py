@@ -5,22 +5,38 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.urls import Resolver404, resolve
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
+from apps.compliance.services import signing_key_create, upload_store_and_parse
 from apps.compliance.services.gate import gate_check
+from apps.events.models import WebhookDelivery
+from apps.evidence.models import EvidencePackJob
+from apps.evidence.services.packs import evidence_pack_generate
 from apps.tenancy.choices import RoleChoices
 from apps.tenancy.models import Organization
 from apps.tenancy.services import project_create
 from apps.tenancy.services.tokens import token_create
 from tests.conftest import make_tenant
+from tests.events.test_api import endpoint, published_event
 from tests.factories import EnvironmentFactory, SiteFactory
 from tests.factories.images import WINDOWS, register
 from tests.portal.fleet import build_fleet
 
 ROLES = RoleChoices.values
+SBOM = (
+    Path(__file__).resolve().parents[2]
+    / "fixtures"
+    / "external"
+    / "sbom"
+    / "spdx"
+    / "spdx-examples-example11.spdx.json"
+)
 METHODS = ("get", "post", "put", "patch", "delete")
 PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 
@@ -36,8 +52,9 @@ def operations(document: dict) -> list[tuple[str, str]]:
 
 def seeded_tenant(slug: str, *, own_family: bool = False):
     """A tenant with a user per role, a fleet (registry, channels, assets, a connector, a scan), a project, a gate
-    decision, an environment and a site of its own (and with ``own_family`` a family of its own), and an API token
-    per role; returns ``(tenant, {role: raw token})``."""
+    decision, an SBOM upload, a signing key, an evidence pack and a queued pack job, a webhook and a delivery of a
+    published event, an environment and a site of its own (with ``own_family`` a family of its own), and an API
+    token per role; returns ``(tenant, {role: raw token})``."""
     tenant = make_tenant(slug)
     fleet = build_fleet(tenant, slug[:2])
     project_create(actor=None, organization=tenant.organization, name=f"Project {slug}", slug=f"proj-{slug}")
@@ -46,6 +63,22 @@ def seeded_tenant(slug: str, *, own_family: bool = False):
     SiteFactory(organization=tenant.organization, slug=f"site-{slug}", name=f"site-{slug}")
     if own_family:
         register(tenant, WINDOWS, "2.0.0")
+    version = fleet["versions"][0]
+    upload_store_and_parse(actor=None, version=version, kind="sbom", data=SBOM.read_bytes(), filename=SBOM.name)
+    public_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    signing_key_create(actor=None, organization=tenant.organization, name=f"key-{slug}", public_key_pem=public_pem)
+    evidence_pack_generate(actor=None, organization=tenant.organization)
+    EvidencePackJob.objects.create(organization=tenant.organization, filters={})
+    WebhookDelivery.objects.create(
+        organization=tenant.organization,
+        endpoint=endpoint(tenant.organization, name=f"hook-{slug}"),
+        event=published_event(tenant.organization, 10_000),
+    )
     gate_check(actor=None, version=fleet["versions"][1], environment=fleet["envs"]["prod"])
     tokens = {
         role: token_create(actor=None, organization=tenant.organization, name=f"{slug}-{role}", role=role)[1]
