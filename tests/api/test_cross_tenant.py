@@ -216,10 +216,7 @@ def test_other_tenant_id_in_filters_answers_as_a_missing_id(method, path, role, 
 @pytest.mark.parametrize(("method", "path", "role"), GET_CASES)
 def test_answers_to_tenant_a_hold_no_tenant_b_identifier(method, path, role, tenants):
     alpha, tokens, bravo = tenants
-    own = path_values(path, alpha.organization) if PLACEHOLDER.search(path) else {}
-    if own is None:
-        pytest.skip("the path takes no tenant object id (e.g. a report kind); the schemathesis run covers it")
-    url = PLACEHOLDER.sub(lambda m: own.get(m.group(1), ""), path)
+    url = _own_url(method, path, alpha)
     response = _send(
         _client(tokens[role]), method, url, {"limit": 1000} if "limit" in _query_names(method, path) else {}
     )
