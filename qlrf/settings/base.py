@@ -239,6 +239,11 @@ QLRF_BAD_TOKEN_LIMIT = env_str("BAD_TOKEN_LIMIT", "20/10 minutes")
 QLRF_METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 QLRF_SLO_AVAILABILITY = float(env_str("SLO_AVAILABILITY", "0.995"))
 QLRF_SLO_WINDOW_DAYS = env_int("SLO_WINDOW_DAYS", 30)
+# Circuit breakers per connector scope (ADR 015): consecutive failed scans that open a scope's breaker, and the
+# seconds it stays open before one trial scan.
+QLRF_BREAKERS_ENABLED = env_bool("BREAKERS_ENABLED", True)
+QLRF_BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 3)
+QLRF_BREAKER_RESET_SECONDS = env_int("BREAKER_RESET_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

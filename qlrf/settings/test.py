@@ -20,3 +20,4 @@ CACHES["default"]["KEY_PREFIX"] = f"qlrf-test-{_worker}"  # noqa: F405
 # Load protection (ADR 015) counts across tests in one process otherwise; its own tests switch it on.
 QLRF_RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", False)
 AXES_ENABLED = env_bool("LOGIN_LOCKOUT_ENABLED", False)  # as above: its own tests switch it on
+QLRF_BREAKERS_ENABLED = env_bool("BREAKERS_ENABLED", False)  # breaker state would carry over between tests too

@@ -21,6 +21,7 @@ from apps.events.services import emit
 
 from ..connectors.base import BaseConnector, DiscoveredAsset, Scope, ScopeFailed
 from ..models import Asset, AssetEdge, ScanRun
+from .breakers import guarded_assets
 from .resolution import ImageResolver, OrgMaps, ref_key_for
 
 logger = logging.getLogger(__name__)
@@ -264,7 +265,7 @@ def _sync_scope(state: SyncState, connector: BaseConnector, scope: Scope) -> Cou
     _save_scope(run, scope.key, status="running")
     try:
         batch: list[DiscoveredAsset] = []
-        for asset in connector.iter_assets(scope):
+        for asset in guarded_assets(connector, scope, connector_id=run.connector_id):  # circuit breaker, ADR 015
             batch.append(asset)
             if len(batch) >= BATCH_SIZE:
                 written = _upsert_batch(state, scope, batch)
