@@ -15,10 +15,17 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from .aws_normalise import asg_membership, normalise_image, normalise_instance
-from .aws_support import CONFIG_SCHEMA, check_role_accounts, compile_name_pattern, describe_error, parse_secret
+from .aws_support import (
+    CONFIG_SCHEMA,
+    SDK_ERRORS,
+    check_role_accounts,
+    compile_name_pattern,
+    describe_error,
+    parse_secret,
+)
 from .base import (
     BaseConnector,
     ConnectorError,
@@ -27,6 +34,7 @@ from .base import (
     Scope,
     ScopeFailed,
     register_connector,
+    require_answer,
 )
 
 __all__ = ["AwsConnector", "normalise_image", "normalise_instance"]
@@ -47,6 +55,16 @@ class _Cached:
 
     def fresh(self) -> bool:
         return self.expires is None or dt.datetime.now(dt.UTC) + CREDENTIAL_MARGIN < self.expires
+
+
+def _answer(page: dict[str, Any], result_key: str, operation: str) -> list[Any]:
+    """The page's result list, once the page is known to be a real answer (result key and a RequestId).
+
+    botocore parses an HTML or empty ``200`` into ``{}`` (or a dict without the result): trusting ``.get(key, [])``
+    would read a captive portal as "no machines here".
+    """
+    require_answer(page, shape_keys=(result_key,), what=operation, request_id="ResponseMetadata.RequestId")
+    return page[result_key]
 
 
 @register_connector
@@ -84,7 +102,7 @@ class AwsConnector(BaseConnector):
             identity = self._base_identity(region)
             for account_id in self._accounts:
                 self._account_credentials(account_id, region)
-        except (BotoCoreError, ClientError) as exc:
+        except SDK_ERRORS as exc:
             raise ConnectorError(describe_error(exc, max_attempts=self._max_attempts)) from exc
         accounts = ", ".join(self._accounts)
         return (
@@ -104,7 +122,7 @@ class AwsConnector(BaseConnector):
                 PaginationConfig={"PageSize": EC2_PAGE_SIZE},
             )
             for page in pages:
-                for image in page.get("Images", []):
+                for image in _answer(page, "Images", "DescribeImages"):
                     yield normalise_image(
                         image,
                         account=scope.account,
@@ -123,7 +141,7 @@ class AwsConnector(BaseConnector):
                 PaginationConfig={"PageSize": EC2_PAGE_SIZE},
             )
             for page in pages:
-                for reservation in page.get("Reservations", []):
+                for reservation in _answer(page, "Reservations", "DescribeInstances"):
                     for instance in reservation.get("Instances", []):
                         asset = normalise_instance(
                             instance, account=scope.account, region=scope.region, asg_by_instance=membership
@@ -139,7 +157,9 @@ class AwsConnector(BaseConnector):
         pages = autoscaling.get_paginator("describe_auto_scaling_groups").paginate(
             PaginationConfig={"PageSize": ASG_PAGE_SIZE}
         )
-        return asg_membership(group for page in pages for group in page.get("AutoScalingGroups", []))
+        return asg_membership(
+            group for page in pages for group in _answer(page, "AutoScalingGroups", "DescribeAutoScalingGroups")
+        )
 
     @contextlib.contextmanager
     def _scope_guard(self, scope: Scope) -> Iterator[None]:
@@ -152,7 +172,7 @@ class AwsConnector(BaseConnector):
             raise
         except ConnectorError as exc:
             raise ScopeFailed(scope, str(exc)) from exc
-        except (BotoCoreError, ClientError) as exc:
+        except SDK_ERRORS as exc:
             raise ScopeFailed(scope, describe_error(exc, max_attempts=self._max_attempts)) from exc
 
     # -- clients and credentials: the only place SDK clients are made ------------------------------------------

@@ -15,11 +15,13 @@ from botocore.exceptions import (
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
+from botocore.parsers import ResponseParserError
 
 from .base import ConnectorError
 
 __all__ = [
     "CONFIG_SCHEMA",
+    "SDK_ERRORS",
     "THROTTLING_CODES",
     "check_role_accounts",
     "compile_name_pattern",
@@ -72,6 +74,9 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
     },
 }
+
+# What a scope turns into ScopeFailed: botocore's own errors, API errors, and bodies botocore could not parse.
+SDK_ERRORS = (BotoCoreError, ClientError, ResponseParserError)
 
 # Error codes AWS uses for "slow down" (botocore's standard retry mode treats these as throttling too).
 THROTTLING_CODES = frozenset(
@@ -129,7 +134,7 @@ def check_role_accounts(accounts: list[dict[str, Any]]) -> None:
             raise ConnectorError(f"role_arn {arn} belongs to account {match.group(1)}, not {account['account_id']}")
 
 
-def describe_error(exc: BotoCoreError | ClientError, *, max_attempts: int) -> str:
+def describe_error(exc: BotoCoreError | ClientError | ResponseParserError, *, max_attempts: int) -> str:
     """A one-line, secret-free reason for a botocore failure, naming throttling and timeouts explicitly."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error") or {}
@@ -146,4 +151,8 @@ def describe_error(exc: BotoCoreError | ClientError, *, max_attempts: int) -> st
         return f"unreachable: {exc}"
     if isinstance(exc, NoCredentialsError):
         return "no AWS credentials: set a credential reference or configure boto3's default chain"
-    return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ResponseParserError):  # its message quotes the whole body: keep the first line only
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return f"unparseable response (not a real AWS answer): {first[:200]}"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"

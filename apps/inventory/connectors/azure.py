@@ -36,9 +36,11 @@ from .base import (
     ConnectorError,
     DiscoveredAsset,
     DiscoveredImage,
+    InvalidResponse,
     Scope,
     ScopeFailed,
     register_connector,
+    require_answer,
 )
 
 __all__ = ["AzureConnector", "normalise_resource_id"]
@@ -135,6 +137,7 @@ class AzureConnector(BaseConnector):
                 read_timeout=cfg.get("read_timeout", 60),
                 retry_total=cfg.get("retry_total", 5),
                 retry_backoff_factor=cfg.get("retry_backoff_factor", 0.8),
+                raw_response_hook=check_list_envelope,
             )
         return self._clients[subscription]
 
@@ -278,10 +281,49 @@ def _translated(scope: Scope) -> Iterator[None]:
         yield
     except ScopeFailed:
         raise
+    except ConnectorError as exc:
+        raise ScopeFailed(scope, str(exc)) from exc
     except (AzureError, json.JSONDecodeError) as exc:
         raise ScopeFailed(scope, describe_error(exc)) from exc
     except (AttributeError, TypeError, KeyError, ValueError) as exc:  # valid JSON in a shape ARM never sends
         raise ScopeFailed(scope, f"unexpected response shape from Azure: {type(exc).__name__}: {exc}") from exc
+
+
+def _is_list_path(path: str) -> bool:
+    """ARM paths alternate type/name after ``providers/<Namespace>``: an odd count of segments names a collection."""
+    segments = [part for part in path.split("/") if part]
+    lowered = [part.lower() for part in segments]
+    if "providers" not in lowered:
+        return False
+    after = segments[len(lowered) - lowered[::-1].index("providers") :]
+    return len(after) >= 2 and (len(after) - 1) % 2 == 1
+
+
+def check_list_envelope(pipeline_response: Any) -> None:
+    """``raw_response_hook``: a successful GET of an ARM collection must be a JSON object with a ``value`` list.
+
+    The SDK's pager reads a missing ``value`` as an empty page: an HTML portal page, ``{}`` or a cut body from a
+    proxy would otherwise look like a subscription without machines.
+    """
+    request, response = pipeline_response.http_request, pipeline_response.http_response
+    if request.method != "GET" or response.status_code != 200:
+        return
+    from urllib.parse import urlparse
+
+    path = urlparse(request.url).path
+    if not _is_list_path(path):
+        return
+    what = f"GET {path}"
+    try:
+        body = json.loads(response.text() or "null")
+    except ValueError:
+        start = " ".join((response.text() or "")[:40].split())
+        raise InvalidResponse(f"malformed response from Azure: {what} is not JSON (starts with {start!r})") from None
+    if not isinstance(body, dict):
+        raise InvalidResponse(f"unexpected response shape from Azure: {what} answered a {type(body).__name__}")
+    require_answer(body, shape_keys=("value",), what=f"unexpected response shape from Azure: {what}")
+    if not isinstance(body["value"], list):
+        raise InvalidResponse(f"unexpected response shape from Azure: {what} has a value that is not a list")
 
 
 def describe_error(exc: BaseException) -> str:

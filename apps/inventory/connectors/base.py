@@ -20,11 +20,13 @@ __all__ = [
     "ConnectorError",
     "DiscoveredAsset",
     "DiscoveredImage",
+    "InvalidResponse",
     "Scope",
     "ScopeFailed",
     "get_connector_class",
     "register_connector",
     "registered_connectors",
+    "require_answer",
 ]
 
 
@@ -43,6 +45,39 @@ class ScopeFailed(ConnectorError):
         super().__init__(f"{scope.key}: {reason}")
         self.scope = scope
         self.reason = reason
+
+
+class InvalidResponse(ConnectorError):
+    """A page that is not a real answer of the platform's API (an HTML portal page, an empty or cut body, JSON of
+    the wrong shape). The scope it came from failed: it must never be read as "this scope is empty"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def require_answer(page: Any, *, shape_keys: tuple[str, ...], what: str, request_id: str | None = None) -> Any:
+    """Return ``page`` when it carries every key of the operation's result shape, else raise InvalidResponse.
+
+    ``page`` is the SDK's parsed page (a dict, or a proto-plus/msrest message supporting ``in``). ``request_id``
+    names a nested key path ("ResponseMetadata.RequestId") that a real answer always carries. A missing key means a
+    proxy, portal or broken endpoint answered in the platform's place: one line says which key is missing.
+    """
+    if page is None:
+        raise InvalidResponse(f"{what}: no answer body (not a real API response)")
+    try:
+        missing = [key for key in shape_keys if key not in page]
+    except TypeError:
+        raise InvalidResponse(f"{what}: the answer is a {type(page).__name__}, not the API's result object") from None
+    if missing:
+        raise InvalidResponse(f"{what}: the answer has no {', '.join(missing)} (not a real API response)")
+    if request_id:
+        node: Any = page
+        for part in request_id.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not node:
+            raise InvalidResponse(f"{what}: the answer carries no {request_id} (not a real API response)")
+    return page
 
 
 @dataclasses.dataclass(frozen=True)

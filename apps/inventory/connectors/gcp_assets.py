@@ -13,7 +13,7 @@ from typing import Any
 from google.api_core import exceptions as api_exceptions
 from google.cloud import compute_v1
 
-from .base import AssetEdge, ConnectorError, DiscoveredAsset
+from .base import AssetEdge, ConnectorError, DiscoveredAsset, require_answer
 from .gcp_clients import CallOptions, GcpClients
 from .gcp_refs import (
     image_family_of,
@@ -27,7 +27,7 @@ from .gcp_refs import (
 )
 from .gcp_templates import TemplateIndex
 
-__all__ = ["AssetCollector", "BootImage", "Membership", "aggregated_items"]
+__all__ = ["AssetCollector", "BootImage", "Membership", "aggregated_items", "real_pages"]
 
 NO_RESULTS = "NO_RESULTS_ON_PAGE"
 UNREACHABLE = "UNREACHABLE"
@@ -50,13 +50,23 @@ class BootImage:
     source_snapshot: str = ""
 
 
+def real_pages(pager: Any, what: str) -> Iterator[Any]:
+    """The pager's pages, each checked to be a real Compute list answer (every one carries ``kind``).
+
+    The REST transport parses ``{}`` (or any JSON object) into an empty list message: without this check a proxy's
+    empty ``200`` would read as a project without machines.
+    """
+    for page in pager.pages:
+        yield require_answer(page, shape_keys=("kind",), what=what)
+
+
 def aggregated_items(pager: Any, field: str) -> Iterator[Any]:
     """Items of an aggregated list across every page and scope; warning-only scopes are skipped.
 
     A scope the API could not reach (``UNREACHABLE`` warning or ``unreachables``) raises: a zone missing from the
     answer must fail the project rather than make its machines look removed.
     """
-    for page in pager.pages:
+    for page in real_pages(pager, f"aggregatedList of {field}"):
         if page.unreachables:
             raise ConnectorError(f"the Compute API could not reach {', '.join(page.unreachables)}")
         for scope_name, scoped in page.items.items():

@@ -7,6 +7,7 @@ import datetime as dt
 from google.cloud import compute_v1
 
 from .base import DiscoveredImage
+from .gcp_assets import real_pages
 from .gcp_clients import CallOptions, GcpClients
 from .gcp_refs import normalise_image_ref, normalise_resource_ref, parse_image_version
 
@@ -17,7 +18,8 @@ _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 def list_project_images(clients: GcpClients, options: CallOptions, project: str) -> list[DiscoveredImage]:
     """Every image of ``project`` (all pages), read completely before any is returned so families can be ranked."""
-    images = list(clients.images.list(project=project, **options.kwargs()))
+    pager = clients.images.list(project=project, **options.kwargs())
+    images = [image for page in real_pages(pager, "images.list") for image in page.items]
     current = family_current_refs(images, project)
     return [to_discovered_image(image, project, current) for image in images]
 

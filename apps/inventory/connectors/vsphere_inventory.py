@@ -11,6 +11,8 @@ from typing import Any
 
 from pyVmomi import vim, vmodl
 
+from .base import InvalidResponse
+
 PAGE_SIZE = 500  # objects per RetrievePropertiesEx page (vcsim ignores it and answers in one page)
 VM_PROPERTIES = [
     "name",
@@ -114,6 +116,10 @@ def collect_inventory(service_instance: vim.ServiceInstance) -> Inventory:
         objects = _retrieve_all(content, view)
     finally:
         view.DestroyView()
+    if not any(isinstance(obj, vim.Datacenter) for obj, _props in objects):
+        # Every vCenter/ESXi inventory holds at least one datacenter: an answer without one is not the container's
+        # content (a session cut short, a proxy), and must never read as "no machines".
+        raise InvalidResponse("the property collector returned no datacenter of the container view")
     fields_manager = content.customFieldsManager  # None on a standalone ESXi host
     field_names = {field.key: field.name for field in (fields_manager.field if fields_manager else None) or []}
     vms: list[VmRecord] = []

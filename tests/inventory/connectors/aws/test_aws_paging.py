@@ -22,6 +22,11 @@ def moto_sts():
         yield
 
 
+def respond(stubber: Stubber, method: str, body: dict, params: dict) -> None:
+    """Queue a stubbed page carrying a RequestId, as every real AWS answer does (the connector checks for it)."""
+    stubber.add_response(method, {**body, "ResponseMetadata": {"RequestId": "stubbed-request"}}, params)
+
+
 def image(image_id: str, name: str, tags: dict[str, str]) -> dict:
     return {
         "ImageId": image_id,
@@ -78,7 +83,8 @@ def test_images_follow_next_token_across_pages(kit, moto_sts) -> None:
     scope = Scope(kit.BASE_ACCOUNT, "us-east-1")
     request = {"Owners": ["self", "amazon"], "IncludeDeprecated": True, "IncludeDisabled": True, "MaxResults": 1000}
     with stubbed("ec2", connector, scope) as stub:
-        stub.add_response(
+        respond(
+            stub,
             "describe_images",
             {
                 "Images": [image("ami-0aaa", "web-v1.0.0", {}), image("ami-0bbb", "web", {"Version": "1.1.0"})],
@@ -86,7 +92,8 @@ def test_images_follow_next_token_across_pages(kit, moto_sts) -> None:
             },
             request,
         )
-        stub.add_response(
+        respond(
+            stub,
             "describe_images",
             {"Images": [image("ami-0ccc", "db", {"Family": "db"})]},
             {**request, "NextToken": "page-2"},
@@ -106,17 +113,20 @@ def test_instances_and_groups_follow_next_token_across_pages(kit, moto_sts) -> N
     asg_request = {"MaxRecords": 100}
     ec2_request = {"Filters": [{"Name": "instance-state-name", "Values": LIVE}], "MaxResults": 1000}
     with stubbed("autoscaling", connector, scope) as asg, stubbed("ec2", connector, scope) as ec2:
-        asg.add_response(
+        respond(
+            asg,
             "describe_auto_scaling_groups",
             {"AutoScalingGroups": [group("blue", ["i-01"])], "NextToken": "g2"},
             asg_request,
         )
-        asg.add_response(
+        respond(
+            asg,
             "describe_auto_scaling_groups",
             {"AutoScalingGroups": [group("green", ["i-03"]), group("empty", [])]},
             {**asg_request, "NextToken": "g2"},
         )
-        ec2.add_response(
+        respond(
+            ec2,
             "describe_instances",
             {
                 "Reservations": [
@@ -126,7 +136,8 @@ def test_instances_and_groups_follow_next_token_across_pages(kit, moto_sts) -> N
             },
             ec2_request,
         )
-        ec2.add_response(
+        respond(
+            ec2,
             "describe_instances",
             {
                 "Reservations": [

@@ -94,7 +94,9 @@ def test_truncated_json_body_fails_the_scope(arm, make_connector):
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ("[1, 2]", "unexpected response shape from Azure: AttributeError: 'list' object has no attribute 'get'"),
+        ("[1, 2]", f"unexpected response shape from Azure: GET {VMSS_A} answered a list"),
+        ("{}", f"unexpected response shape from Azure: GET {VMSS_A}: the answer has no value (not a real API"),
+        ('{"value": {}}', f"unexpected response shape from Azure: GET {VMSS_A} has a value that is not a list"),
         ('{"value": ["x"]}', "unexpected response shape from Azure: AttributeError: 'str' object has no attribute "),
     ],
 )
