@@ -80,8 +80,9 @@ class ImageCatalogueView(LoginRequiredMixin, TemplateView):
         for family_id, group in groupby(versions, key=lambda v: v.family_id):
             group = list(group)
             rows.setdefault(family_id, FamilyRow(group[0].family)).versions = group
-        filtered = bool(self.request.GET.get("family") or self.request.GET.getlist("status")
-                        or self.request.GET.get("badge"))
+        filtered = bool(
+            self.request.GET.get("family") or self.request.GET.getlist("status") or self.request.GET.get("badge")
+        )
         context.update(
             organization=organization,
             families=[row for row in rows.values() if row.versions or not filtered],

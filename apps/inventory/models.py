@@ -96,11 +96,16 @@ class ScanRun(TenantModel):
         return sorted(key for key, scope in self.scopes.items() if scope.get("status") == "failed")
 
     @property
+    def suspect_scopes(self) -> list[str]:
+        """Scopes whose removals the guard withheld, awaiting an engineer's confirmation."""
+        return sorted(key for key, scope in self.scopes.items() if scope.get("status") == "suspect")
+
+    @property
     def progress_pct(self) -> int:
         """Share of scopes finished (succeeded or failed)."""
         if not self.scopes:
             return 0 if self.status in ACTIVE_SCAN_STATUSES else 100
-        done = sum(1 for scope in self.scopes.values() if scope.get("status") in ("succeeded", "failed"))
+        done = sum(1 for scope in self.scopes.values() if scope.get("status") in ("succeeded", "failed", "suspect"))
         return round(100 * done / len(self.scopes))
 
 
@@ -136,6 +141,12 @@ class Asset(TenantModel):
     )
     group_ref = models.CharField(max_length=500, blank=True)
     tags = models.JSONField(default=dict, blank=True)
+    facts = models.JSONField(
+        default=dict, blank=True, help_text="What the connector learned beyond the common fields (raw status, family…)."
+    )
+    resolution_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the image is not (or not fully) resolved, as the connector saw it."
+    )
     scope_key = models.CharField(max_length=300, blank=True, help_text="The connector scope that reports it.")
     fingerprint = models.CharField(max_length=64)
     first_seen = models.DateTimeField()
@@ -181,3 +192,51 @@ class AssetEdge(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.source_kind}:{self.source_ref} -{self.label}-> {self.target_kind}:{self.target_ref}"
+
+
+class AssetPresence(TenantModel):
+    """One interval during which scans saw the asset: a reappearing asset opens a new one, never reopens the last.
+
+    Append-only in spirit: rows are inserted, and the open interval (``seen_until`` null) is closed exactly once.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="presences")
+    seen_from = models.DateTimeField()
+    seen_until = models.DateTimeField(null=True, blank=True, help_text="When a complete scan no longer saw it.")
+
+    permission_scope = "inventory"
+
+    class Meta:
+        ordering = ["asset", "seen_from", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset"], condition=Q(seen_until__isnull=True), name="assetpresence_one_open_interval"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "seen_from", "seen_until"], name="assetpresence_at")]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}: {self.seen_from:%Y-%m-%d %H:%M} → {self.seen_until or '…'}"
+
+
+class AssetImageChange(TenantModel):
+    """The image an asset runs from ``at`` on (ref as reported and the version it resolved to then). Never updated."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="image_changes")
+    at = models.DateTimeField()
+    image_ref = models.CharField(max_length=500, blank=True)
+    reported_version = models.CharField(max_length=64, blank=True)
+    image_version = models.ForeignKey(
+        "images.ImageVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    permission_scope = "inventory"
+
+    class Meta:
+        ordering = ["asset", "at", "id"]
+        indexes = [models.Index(fields=["asset", "at"], name="assetimagechange_at")]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}@{self.at:%Y-%m-%d %H:%M}: {self.image_ref}"

@@ -173,6 +173,10 @@ QLRF_AFTER_SCAN_TASKS = [
 QLRF_TASK_MODE = env_str("TASK_MODE", "auto") or "auto"
 if QLRF_TASK_MODE not in ("auto", "inline", "queue"):
     raise ImproperlyConfigured(f"QLRF_TASK_MODE must be auto, inline or queue, got {QLRF_TASK_MODE!r}")
+# The scan removal guard (ADR 009): a scope that would lose more than this share of its live assets, or all of them
+# when it had more than MIN_ASSETS, is marked suspect and removes nothing until an engineer confirms.
+QLRF_SCAN_REMOVAL_GUARD_PCT = env_int("SCAN_REMOVAL_GUARD_PCT", 50)
+QLRF_SCAN_REMOVAL_GUARD_MIN_ASSETS = env_int("SCAN_REMOVAL_GUARD_MIN_ASSETS", 3)
 QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
 QLRF_EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 512 * 1024 * 1024)

@@ -106,8 +106,9 @@ def _resolve_assets(artifact: ImageArtifact) -> None:
     """Machines already running this image become managed at once (one indexed UPDATE, no rescan needed)."""
     from apps.inventory.models import Asset
 
-    Asset.objects.filter(organization=artifact.organization, platform=artifact.platform,
-                         ref_key=artifact.ref_key).update(image_artifact=artifact, image_version=artifact.version)
+    Asset.objects.filter(
+        organization=artifact.organization, platform=artifact.platform, ref_key=artifact.ref_key
+    ).update(image_artifact=artifact, image_version=artifact.version)
 
 
 @transaction.atomic

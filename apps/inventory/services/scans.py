@@ -131,14 +131,14 @@ def scan_execute(
         return _finish(run, status=ScanStatusChoices.FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
     for name in ("discovered", "new", "updated", "unchanged", "removed"):
         setattr(run, name, getattr(totals, name))
-    failed = run.failed_scopes
-    if not failed:
+    failed, suspect = run.failed_scopes, run.suspect_scopes  # suspect: removals withheld by the guard (ADR 009)
+    if not failed and not suspect:
         status = ScanStatusChoices.SUCCEEDED
     elif len(failed) == len(run.scopes):
         status = ScanStatusChoices.FAILED
     else:
         status = ScanStatusChoices.PARTIAL
-    error = "; ".join(f"{key}: {run.scopes[key].get('error', '')}" for key in failed)
+    error = "; ".join(f"{key}: {run.scopes[key].get('error', '')}" for key in sorted([*failed, *suspect]))
     return _finish(run, status=status, error=error)
 
 

@@ -20,8 +20,9 @@ from django.db import connection, transaction
 from apps.events.services import emit
 
 from ..connectors.base import BaseConnector, DiscoveredAsset, Scope, ScopeFailed
-from ..models import Asset, AssetEdge, ScanRun
+from ..models import Asset, AssetEdge, AssetImageChange, AssetPresence, ScanRun
 from .breakers import guarded_assets
+from .guard import SUSPECT, assets_remove, removal_verdict, vanished_assets
 from .resolution import ImageResolver, OrgMaps, ref_key_for
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ UPDATE_FIELDS = [
     "reported_version",
     "group_ref",
     "tags",
+    "facts",
+    "resolution_reason",
     "scope_key",
     "fingerprint",
     "last_seen",
@@ -98,6 +101,8 @@ def _row(state: SyncState, scope: Scope, asset: DiscoveredAsset, fingerprint: st
         reported_version=asset.image_version[:64],
         group_ref=asset.group_ref,
         tags=asset.tags,
+        facts=_facts(asset),
+        resolution_reason=str(asset.extra.get("unresolved_reason") or "")[:300],
         scope_key=scope.key,
         fingerprint=fingerprint,
         first_seen=state.seen_at,
@@ -107,8 +112,16 @@ def _row(state: SyncState, scope: Scope, asset: DiscoveredAsset, fingerprint: st
     )
 
 
+def _facts(asset: DiscoveredAsset) -> dict:
+    """``extra`` as JSON (what the connector learned beyond the common fields), values it cannot encode as text."""
+    return json.loads(json.dumps(asset.extra, sort_keys=True, default=str))
+
+
 def _existing(organization_id: int, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple]:
-    """The stored (id, fingerprint, removed_at) of ``keys``, probing the full unique index per (platform, account)."""
+    """The stored (id, fingerprint, removed_at, image_ref, image_version_id) of ``keys``.
+
+    Probes the full unique index per (platform, account).
+    """
     by_owner: dict[tuple[str, str], list[str]] = defaultdict(list)
     for platform, account, instance_id in keys:  # a batch comes from one scope: one group, rarely a few
         by_owner[(platform, account)].append(instance_id)
@@ -116,8 +129,8 @@ def _existing(organization_id: int, keys: list[tuple[str, str, str]]) -> dict[tu
     for (platform, account), instance_ids in by_owner.items():
         rows = Asset.objects.filter(
             organization_id=organization_id, platform=platform, account=account, instance_id__in=instance_ids
-        ).values_list("instance_id", "id", "fingerprint", "removed_at")
-        found.update({(platform, account, i): (pk, fp, removed) for i, pk, fp, removed in rows})
+        ).values_list("instance_id", "id", "fingerprint", "removed_at", "image_ref", "image_version_id")
+        found.update({(platform, account, i): (pk, fp, removed, ref, ver) for i, pk, fp, removed, ref, ver in rows})
     return found
 
 
@@ -139,6 +152,30 @@ def _replace_edges(organization_id: int, written: list[tuple[Asset, DiscoveredAs
         for row, asset, _is_new in written
         for e in asset.edges
     )
+
+
+def _append_history(state: SyncState, rows: list[Asset], previous: dict[tuple[str, str, str], tuple | None]) -> None:
+    """Open a presence interval for new and reappearing assets; record every change of image (ref or version)."""
+    presences, changes = [], []
+    for row in rows:
+        found = previous[(row.platform, row.account, row.instance_id)]
+        if found is None or found[2] is not None:  # new, or back after a removal: a new interval, the gap stays
+            presences.append(
+                AssetPresence(organization_id=row.organization_id, asset_id=row.pk, seen_from=state.seen_at)
+            )
+        if found is None or (found[3], found[4]) != (row.image_ref, row.image_version_id):
+            changes.append(
+                AssetImageChange(
+                    organization_id=row.organization_id,
+                    asset_id=row.pk,
+                    at=state.seen_at,
+                    image_ref=row.image_ref,
+                    reported_version=row.reported_version,
+                    image_version_id=row.image_version_id,
+                )
+            )
+    AssetPresence.objects.bulk_create(presences)
+    AssetImageChange.objects.bulk_create(changes)
 
 
 UNIQUE_FIELDS = ["organization", "platform", "account", "instance_id"]
@@ -168,6 +205,7 @@ def _write_rows(rows: list[Asset]) -> None:
             for row in rows:
                 values = [getattr(row, name) for name in attnames]
                 values[attnames.index("tags")] = json.dumps(row.tags)
+                values[attnames.index("facts")] = json.dumps(row.facts)
                 copy.write_row(values)
         cursor.execute(
             f"INSERT INTO inventory_asset ({columns}) SELECT {columns} FROM inventory_asset_stage "  # noqa: S608
@@ -185,6 +223,7 @@ def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsse
     unique = {(a.platform, a.account, a.instance_id): a for a in batch}  # a later duplicate wins
     existing = _existing(state.run.organization_id, list(unique))
     counts, rows, written, unchanged_ids = Counts(discovered=len(unique)), [], [], []
+    previous: dict[tuple[str, str, str], tuple | None] = {}
     for key, asset in unique.items():
         fingerprint = asset.fingerprint()
         found = existing.get(key)
@@ -198,10 +237,12 @@ def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsse
         row = _row(state, scope, asset, fingerprint)
         rows.append(row)
         written.append((row, asset, found is None))
+        previous[key] = found
     counts.unchanged = len(unchanged_ids)
     if rows:
         _write_rows(rows)
         _replace_edges(state.run.organization_id, written)
+        _append_history(state, rows, previous)
     if unchanged_ids:
         Asset.objects.filter(pk__in=unchanged_ids).update(last_seen=state.seen_at, last_scan_id=state.run.pk)
     return counts
@@ -236,10 +277,15 @@ def _save_scope(run: ScanRun, key: str, **values) -> None:
 def _finish_scope(state: SyncState, connector_platform: str, scope: Scope, counts: Counts) -> None:
     """After a complete scope: soft-remove what it no longer reports, emit the scope's asset events."""
     run = state.run
-    vanished = Asset.objects.filter(
-        connector_id=run.connector_id, scope_key=scope.key, removed_at__isnull=True, last_seen__lt=state.seen_at
-    )
-    counts.removed = vanished.update(removed_at=state.seen_at)
+    vanished = vanished_assets(run, scope.key, state.seen_at)
+    withheld = vanished.count()
+    live = Asset.objects.filter(connector_id=run.connector_id, scope_key=scope.key, removed_at__isnull=True).count()
+    reason = removal_verdict(live=live, vanished=withheld)
+    if reason:  # the removal guard (ADR 009): nothing removed until an engineer confirms
+        counts.removed = 0
+        _save_scope(run, scope.key, status=SUSPECT, withheld=withheld, live=live, error=reason)
+    else:
+        counts.removed = assets_remove(vanished, at=state.seen_at)
     for event_type, count in (
         ("asset.discovered", counts.new),
         ("asset.changed", counts.updated),
@@ -291,7 +337,10 @@ def _sync_scope(state: SyncState, connector: BaseConnector, scope: Scope) -> Cou
         )
         return counts
     _finish_scope(state, run.connector.platform, scope, counts)
-    _save_scope(run, scope.key, status="succeeded", discovered=counts.discovered, removed=counts.removed)
+    if run.scopes[scope.key].get("status") != SUSPECT:
+        _save_scope(run, scope.key, status="succeeded", discovered=counts.discovered, removed=counts.removed)
+    else:
+        _save_scope(run, scope.key, discovered=counts.discovered, removed=0)
     return counts
 
 
