@@ -16,6 +16,7 @@ from .services import (
     connector_delete,
     connector_test,
     connector_update,
+    scan_removal_confirm,
     scan_request,
 )
 
@@ -98,9 +99,25 @@ class ScanRunAdmin(ReadOnlyTenantAdmin):
         "updated",
         "unchanged",
         "removed",
+        "suspect",
     ]
     list_filter = ["organization", "status", "trigger"]
     readonly_fields = [f.name for f in ScanRun._meta.fields]
+    actions = ["confirm_removal"]
+
+    @admin.display(description="Withheld removals")
+    def suspect(self, obj):
+        return ", ".join(obj.suspect_scopes)
+
+    @admin.action(description="Confirm the removals the guard withheld")
+    def confirm_removal(self, request, queryset):
+        for run in queryset:
+            try:
+                run = scan_removal_confirm(actor=request.user, run=run)
+                self.message_user(request, f"scan {run.pk}: removal confirmed, {run.removed} asset(s) removed in total")
+            except (PermissionDenied, ValidationError) as exc:
+                message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+                self.message_user(request, f"scan {run.pk}: {message}", level=messages.ERROR)
 
 
 class AssetEdgeInline(admin.TabularInline):
@@ -128,6 +145,7 @@ class AssetAdmin(ReadOnlyTenantAdmin):
         "image_version",
         "last_seen",
         "removed_at",
+        "resolution_reason",
     ]
     list_filter = ["organization", "platform", "environment", "site", "state"]
     search_fields = ["instance_id", "name", "image_ref"]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from .models import Asset, AssetEdge, Connector, ScanRun
+import dataclasses
+import datetime
+
+from django.db.models import OuterRef, Q, Subquery
+
+from .models import Asset, AssetEdge, AssetImageChange, AssetPresence, Connector, ScanRun
 
 
 def asset_list(user, *, include_removed: bool = False):
@@ -49,3 +54,40 @@ def connector_latest_runs(user) -> dict[int, ScanRun]:
     for run in scan_run_list(user).order_by("connector_id", "-queued_at", "-id"):
         latest.setdefault(run.connector_id, run)
     return latest
+
+
+@dataclasses.dataclass(frozen=True)
+class AssetAt:
+    """One machine as it was at an instant: present then, on this image (ref and the version it resolved to)."""
+
+    asset_id: int
+    instance_id: str
+    platform: str
+    account: str
+    image_ref: str
+    image_version_id: int | None
+
+
+def assets_at(organization, at: datetime.datetime) -> list[AssetAt]:
+    """Which machines existed at ``at``, on which image — from the append-only history, not the current rows.
+
+    Present: a presence interval with ``seen_from <= at`` and (``seen_until`` null or ``> at``). Image: the last image
+    change at or before ``at`` ("" and None when none is recorded by then).
+    """
+    present = AssetPresence.objects.filter(organization=organization, seen_from__lte=at).filter(
+        Q(seen_until__isnull=True) | Q(seen_until__gt=at)
+    )
+    changes = AssetImageChange.objects.filter(asset_id=OuterRef("pk"), at__lte=at).order_by("-at", "-id")
+    rows = (
+        Asset.objects.filter(organization=organization, pk__in=present.values("asset_id"))
+        .annotate(
+            ref_then=Subquery(changes.values("image_ref")[:1]),
+            version_then=Subquery(changes.values("image_version_id")[:1]),
+        )
+        .order_by("platform", "account", "instance_id")
+        .values_list("pk", "instance_id", "platform", "account", "ref_then", "version_then")
+    )
+    return [
+        AssetAt(pk, instance_id, platform, account, ref or "", version)
+        for pk, instance_id, platform, account, ref, version in rows
+    ]

@@ -57,6 +57,11 @@ class ConnectorSerializer(TenantModelSerializer):
 class ScanRunSerializer(serializers.ModelSerializer):
     connector = serializers.StringRelatedField()
     failed_scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    suspect_scopes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Scopes whose removals the guard withheld; confirm with POST …/confirm-removal.",
+    )
     progress_pct = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -77,6 +82,7 @@ class ScanRunSerializer(serializers.ModelSerializer):
             "removed",
             "error",
             "failed_scopes",
+            "suspect_scopes",
             "progress_pct",
         ]
 
@@ -104,6 +110,8 @@ class AssetSerializer(serializers.ModelSerializer):
             "image_version",
             "group_ref",
             "tags",
+            "facts",
+            "resolution_reason",
             "first_seen",
             "last_seen",
             "removed_at",

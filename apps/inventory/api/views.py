@@ -13,7 +13,7 @@ from ..connectors.base import ConnectorError
 from ..filtersets import AssetFilterSet, ConnectorFilterSet, ScanRunFilterSet
 from ..models import Asset, Connector, ScanRun
 from ..selectors import asset_graph
-from ..services import ScanInProgress, connector_delete, connector_test, scan_request
+from ..services import ScanInProgress, connector_delete, connector_test, scan_removal_confirm, scan_request
 from . import serializers as s
 
 
@@ -50,6 +50,13 @@ class ScanRunViewSet(TenantReadOnlyViewSet):
     queryset = ScanRun.objects.select_related("connector")
     serializer_class = s.ScanRunSerializer
     filterset_class = ScanRunFilterSet
+
+    @extend_schema(request=None, responses=s.ScanRunSerializer)
+    @action(detail=True, methods=["post"], url_path="confirm-removal")
+    def confirm_removal(self, request, pk=None):
+        """Apply the removals the guard withheld in this run (Engineer and above, audited); 400 if none is withheld."""
+        run = scan_removal_confirm(actor=request.user, run=self.get_object())
+        return Response(s.ScanRunSerializer(run).data)
 
 
 class AssetViewSet(TenantReadOnlyViewSet):

@@ -174,6 +174,13 @@ def build_asset(
         **({"image_reference_unresolved": image.unresolved} if image.unresolved else {}),
         **dict(extra or {}),
     }
+    if image.unresolved:
+        asker = "the scale set asks" if group_ref else "the machine asks"
+        details["unresolved_reason"] = (
+            f"unmanaged because {asker} for `latest` and the instance reports no exact version"
+            if image.unresolved.lower().endswith("latest")
+            else f"unmanaged because the image reference {image.unresolved} names no concrete version"
+        )
     return DiscoveredAsset(
         platform=PLATFORM,
         account=subscription,

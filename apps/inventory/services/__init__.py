@@ -8,6 +8,7 @@ from .connectors import (
     connector_test,
     connector_update,
 )
+from .guard import scan_removal_confirm
 from .resolution import inventory_resolve_images
 from .scans import ScanInProgress, scan_create, scan_execute, scan_request, scan_run_now
 from .sync import inventory_sync
@@ -24,6 +25,7 @@ __all__ = [
     "inventory_sync",
     "scan_create",
     "scan_execute",
+    "scan_removal_confirm",
     "scan_request",
     "scan_run_now",
 ]
