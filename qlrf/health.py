@@ -8,13 +8,13 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 import qlrf
 
 
 @never_cache
-@require_GET
+@require_safe  # load balancers probe with HEAD
 def healthz(request):
     """The process is alive; touches nothing else."""
     return JsonResponse({"status": "ok"})
@@ -36,7 +36,7 @@ def _check_redis() -> None:
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request):
     """The database and, when configured, Redis answer; 503 naming the failing dependency otherwise."""
     checks = {"database": _check_database}
@@ -70,5 +70,6 @@ def _git_commit() -> str:
 
 @require_GET
 def version(request):
-    """Package version and, when known, the git commit it was built from."""
-    return JsonResponse({"name": "qlrf", "version": qlrf.__version__, "commit": _git_commit() or None})
+    """Package version and, for a signed-in user only, the git commit it was built from (null otherwise)."""
+    commit = (_git_commit() or None) if request.user.is_authenticated else None
+    return JsonResponse({"name": "qlrf", "version": qlrf.__version__, "commit": commit})

@@ -31,10 +31,24 @@ def test_readyz_names_the_failing_dependency(client):
     assert response.json()["checks"]["database"] == "ok"
 
 
-def test_version(client):
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_load_balancers_may_probe_with_head(client, path):
+    response = client.head(path)
+    assert response.status_code == 200
+    assert response.content == b""
+    assert client.post(path).status_code == 405  # hostile counterpart: only safe methods
+
+
+@pytest.mark.django_db
+@override_settings(QLRF_GIT_COMMIT="0123456789abcdef")
+def test_version_names_the_commit_to_signed_in_users_only(client, tenant_a):
     body = client.get("/version").json()
     assert body["version"] == qlrf.__version__
     assert body["name"] == "qlrf"
+    assert body["commit"] is None
+    client.force_login(tenant_a.users["viewer"])
+    assert client.get("/version").json()["commit"] == "0123456789abcdef"
 
 
 @pytest.mark.django_db

@@ -73,7 +73,16 @@ class ImageVersionViewSet(TenantModelViewSet):
     def deprecate(self, request, pk=None):
         return self._detail(image_version_deprecate(actor=request.user, version=self.get_object()))
 
-    @extend_schema(request=s.RevokeSerializer, responses=s.ImageVersionSerializer(many=True))
+    @extend_schema(
+        request=s.RevokeSerializer,
+        responses={
+            200: s.ImageVersionSerializer(many=True),
+            403: OpenApiResponse(
+                description="code `descendants_out_of_reach`: descendants lie in projects the caller has no rights "
+                "in (the detail says how many); nothing is revoked"
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         """Revoke now or at ``effective_at``; descendants inherit the revocation. Lists every version revoked."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from apps.tenancy.services import ensure_permitted_on, snapshot
+from qlrf.errors import Refused
 from qlrf.taskqueue import task_on_commit
 
 from ..choices import ImageVersionStatusChoices as Status
@@ -101,17 +103,36 @@ def image_version_revoke(
         from qlrf.errors import field_error
 
         raise field_error("reason", "a revocation needs a reason", "required")
+    descendants = [
+        child
+        for child in _descendants(version)
+        if not (child.revoked_at is not None and child.revoked_at <= effective_at)
+    ]
+    out_of_reach = [child for child in descendants if not _may_change(actor, child)]
+    if out_of_reach:
+        # Project scope is a wall: refuse whole rather than revoke half a lineage (ADR 013).
+        raise Refused(
+            "descendants_out_of_reach",
+            f"{len(out_of_reach)} descendant version(s) of {version} are in projects you have no rights in; "
+            "an organisation-wide member must revoke this version",
+        )
     _revoke_one(actor, version, effective_at=effective_at, reason=reason, via=None, now=now)
     revoked = [version]
-    for child in _descendants(version):
-        if child.revoked_at is not None and child.revoked_at <= effective_at:
-            continue
+    for child in descendants:
         _revoke_one(
             actor, child, effective_at=effective_at, reason=f"inherited from {version}: {reason}", via=version, now=now
         )
         revoked.append(child)
     task_on_commit(SNAPSHOT_TASK, version.organization_id, "revocation")
     return revoked
+
+
+def _may_change(actor, version: ImageVersion) -> bool:
+    try:
+        ensure_permitted_on(actor, version, "change")
+    except PermissionDenied:
+        return False
+    return True
 
 
 @transaction.atomic
