@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from qlrf import health, metrics
+from qlrf.api.docs_access import ApiDocsAccess
 
 admin.site.site_header = "Resilience Fabric administration"
 admin.site.site_title = "Resilience Fabric"
@@ -17,8 +18,12 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/health/slo", metrics.slo, name="health-slo"),
     path("api/v1/", include("qlrf.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[ApiDocsAccess]), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[ApiDocsAccess]),
+        name="swagger-ui",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -61,3 +61,14 @@ def test_api_root_schema_and_docs(client, tenant_a):
     # Swagger UI is served from our own static files, never a CDN: the portal works offline
     assert b'src="/static/drf_spectacular_sidecar/' in docs.content
     assert b'src="http' not in docs.content and b'href="http' not in docs.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_api_docs_behind_login_unless_public(client, settings, tenant_a, path):
+    settings.QLRF_API_DOCS_PUBLIC = True
+    assert client.get(path).status_code == 200
+    settings.QLRF_API_DOCS_PUBLIC = False
+    assert client.get(path).status_code in (401, 403)
+    client.force_login(tenant_a.users["viewer"])
+    assert client.get(path).status_code == 200

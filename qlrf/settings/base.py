@@ -178,6 +178,8 @@ if QLRF_TASK_MODE not in ("auto", "inline", "queue"):
 QLRF_SCAN_REMOVAL_GUARD_PCT = env_int("SCAN_REMOVAL_GUARD_PCT", 50)
 QLRF_SCAN_REMOVAL_GUARD_MIN_ASSETS = env_int("SCAN_REMOVAL_GUARD_MIN_ASSETS", 3)
 QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
+# /api/schema/ and /api/docs/ open to anonymous callers (development); production defaults to behind login.
+QLRF_API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
 QLRF_EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 512 * 1024 * 1024)
 QLRF_REPORT_FROM_EMAIL = env_str("REPORT_FROM_EMAIL", "reports@localhost")

@@ -12,6 +12,8 @@ if not ALLOWED_HOSTS:
 
     raise ImproperlyConfigured("QLRF_ALLOWED_HOSTS must list the host names the portal is served under")
 
+QLRF_API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)  # the schema and Swagger UI need a login here
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
