@@ -78,6 +78,8 @@ COLUMNS = (
     "reported_version",
     "group_ref",
     "tags",
+    "facts",
+    "resolution_reason",
     "scope_key",
     "fingerprint",
     "first_seen",
@@ -210,6 +212,7 @@ def phase_sync(args) -> dict:
 def asset_columns(asset, scope, *, maps, resolver, organization_id, connector_id, run_id, seen_at) -> tuple:
     """The values ``inventory_sync`` stores for ``asset`` (its ``_row``), as a tuple in ``COLUMNS`` order."""
     from apps.inventory.services.resolution import ref_key_for
+    from apps.inventory.services.sync import _facts
 
     ref_key = ref_key_for(asset.platform, asset.image_ref)
     artifact_id, version_id = resolver.resolve(asset.platform, ref_key)
@@ -232,6 +235,8 @@ def asset_columns(asset, scope, *, maps, resolver, organization_id, connector_id
         asset.image_version[:64],
         asset.group_ref,
         json.dumps(asset.tags),
+        json.dumps(_facts(asset)),
+        str(asset.extra.get("unresolved_reason") or "")[:300],
         scope.key,
         asset.fingerprint(),
         seen_at,

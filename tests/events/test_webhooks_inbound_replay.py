@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from pytest_httpserver import HTTPServer
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from werkzeug import Response
 
@@ -22,12 +23,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def hooks(settings, httpserver):
+def hooks(settings):
+    """A receiver of this test's own, threaded: a hanging handler of one test never delays the next test's delivery."""
     settings.QLRF_WEBHOOK_ALLOW_PRIVATE = True  # the receiver is on loopback
     settings.QLRF_WEBHOOK_TIMEOUT_SECONDS = 1
     settings.QLRF_WEBHOOK_BACKOFF_SECONDS = 0
     settings.QLRF_WEBHOOK_MAX_FAILURES = 3
-    return httpserver
+    server = HTTPServer(host="localhost", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
 
 
 def _endpoint(tenant, url, types=()):
