@@ -68,22 +68,28 @@ class AssetAt:
     image_version_id: int | None
 
 
-def assets_at(organization, at: datetime.datetime) -> list[AssetAt]:
-    """Which machines existed at ``at``, on which image — from the append-only history, not the current rows.
+def assets_present_at(organization, at: datetime.datetime, queryset=None):
+    """Assets present at ``at`` per the append-only history, annotated with the image they ran then.
 
-    Present: a presence interval with ``seen_from <= at`` and (``seen_until`` null or ``> at``). Image: the last image
-    change at or before ``at`` ("" and None when none is recorded by then).
+    Present: a presence interval with ``seen_from <= at`` and (``seen_until`` null or ``> at``). ``ref_then`` and
+    ``version_then`` are the last image change at or before ``at`` ("" / None when none is recorded by then) — never the
+    asset's current image, which a later scan may have changed. ``queryset`` narrows the assets (e.g. restricted).
     """
     present = AssetPresence.objects.filter(organization=organization, seen_from__lte=at).filter(
         Q(seen_until__isnull=True) | Q(seen_until__gt=at)
     )
     changes = AssetImageChange.objects.filter(asset_id=OuterRef("pk"), at__lte=at).order_by("-at", "-id")
+    assets = Asset.objects.all() if queryset is None else queryset
+    return assets.filter(organization=organization, pk__in=present.values("asset_id")).annotate(
+        ref_then=Subquery(changes.values("image_ref")[:1]),
+        version_then=Subquery(changes.values("image_version_id")[:1]),
+    )
+
+
+def assets_at(organization, at: datetime.datetime) -> list[AssetAt]:
+    """Which machines existed at ``at``, on which image — from the append-only history, not the current rows."""
     rows = (
-        Asset.objects.filter(organization=organization, pk__in=present.values("asset_id"))
-        .annotate(
-            ref_then=Subquery(changes.values("image_ref")[:1]),
-            version_then=Subquery(changes.values("image_version_id")[:1]),
-        )
+        assets_present_at(organization, at)
         .order_by("platform", "account", "instance_id")
         .values_list("pk", "instance_id", "platform", "account", "ref_then", "version_then")
     )

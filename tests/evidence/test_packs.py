@@ -135,8 +135,11 @@ def _backdate(table: str, column: str, pk: int, moment) -> None:
 
 def test_period_filters_include_and_exclude_by_date(tenant_a, world):
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE inventory_asset SET first_seen = %s", [now - datetime.timedelta(days=10)])
+    with connection.cursor() as cursor:  # the fleet was there, on the same images, ten days ago
+        ten_days_ago = now - datetime.timedelta(days=10)
+        cursor.execute("UPDATE inventory_asset SET first_seen = %s", [ten_days_ago])
+        cursor.execute("UPDATE inventory_assetpresence SET seen_from = %s", [ten_days_ago])
+        cursor.execute("UPDATE inventory_assetimagechange SET at = %s", [ten_days_ago])
     _backdate("compliance_upload", "uploaded_at", world.uploads["sbom-v1"].pk, now - datetime.timedelta(days=5))
     oldest = AuditEvent.objects.order_by("id").first()
     _backdate("tenancy_auditevent", "occurred_at", oldest.pk, now - datetime.timedelta(days=5))

@@ -122,3 +122,40 @@ def test_facts_and_resolution_reason_survive_the_sync_and_reach_the_api(tenant_a
     body = client_for(tenant_a.users["viewer"]).get(f"/api/v1/assets/{asset.pk}").json()
     assert body["resolution_reason"] == asset.resolution_reason
     assert body["facts"]["power_state"] == "PowerState/running"
+
+
+def test_a_pack_and_an_as_of_report_for_a_past_day_use_the_image_machines_ran_then(tenant_a):
+    """Evidence for a past end date names the versions the fleet ran then — not the one a later scan found."""
+    from apps.evidence.pack.members import versions_in_use
+    from apps.evidence.pack.scope import PackScope
+    from apps.evidence.reports.contexts import _posture
+    from tests.factories.images import UBUNTU, register
+
+    old = register(
+        tenant_a, UBUNTU, "1.0.0", artifacts=[{"platform": "aws", "image_ref": "ami-1", "region": "eu-west-1"}]
+    )
+    new = register(
+        tenant_a, UBUNTU, "2.0.0", artifacts=[{"platform": "aws", "image_ref": "ami-2", "region": "eu-west-1"}]
+    )
+    connector = fleet(tenant_a, 2, ref="ami-1")
+    scan_run_now(actor=None, connector=connector, trigger="cli")
+    three_days_ago = timezone.now() - datetime.timedelta(days=3)
+    AssetPresence.objects.filter(asset__connector=connector).update(seen_from=three_days_ago)
+    AssetImageChange.objects.filter(asset__connector=connector).update(at=three_days_ago)
+    Asset.objects.filter(connector=connector).update(first_seen=three_days_ago)
+    rescan(connector, image_refs={"aws": [["ami-2", 1.0]]})
+    assert set(Asset.objects.filter(connector=connector).values_list("image_version", flat=True)) == {new.pk}
+
+    def scope(end):
+        return PackScope(organization=tenant_a.organization, environments=(), start=None, end=end)
+
+    today = timezone.now().date()
+    assert versions_in_use(scope(today - datetime.timedelta(days=2))) == [old]
+    assert versions_in_use(scope(today)) == [new]
+    assert versions_in_use(scope(today - datetime.timedelta(days=4))) == []  # before the machines existed
+
+    then = three_days_ago + datetime.timedelta(hours=1)
+    assert [(r["version"], r["assets"]) for r in _posture(tenant_a.organization, None, None, then)["rows"]] == [
+        (old, 2)
+    ]
+    assert [(r["version"], r["assets"]) for r in _posture(tenant_a.organization, None, None)["rows"]] == [(new, 2)]

@@ -24,7 +24,7 @@ from apps.compliance.models import SignatureVerification, Upload
 from apps.drift.models import DriftSnapshot, DriftSnapshotAsset
 from apps.drift.reports import build_report_set, snapshot_cells
 from apps.images.models import ChannelAssignment, ImageVersion
-from apps.inventory.models import Asset
+from apps.inventory.selectors import assets_present_at
 from apps.tenancy.models import AuditEvent
 
 from ..reports.contexts import PDF_OUTDATED_LIMIT, drift_context
@@ -66,15 +66,14 @@ def _json_bytes(value) -> bytes:
 
 
 def fleet(scope: PackScope):
-    """Assets present at ``as_of`` in the scope's environments."""
-    assets = Asset.objects.filter(organization=scope.organization, first_seen__lte=scope.as_of).filter(
-        Q(removed_at__isnull=True) | Q(removed_at__gt=scope.as_of)
-    )
+    """Assets present at ``as_of`` in the scope's environments, from the asset history (``version_then``: the image
+    version each ran at ``as_of``, not the one it runs now)."""
+    assets = assets_present_at(scope.organization, scope.as_of)
     return assets.filter(environment__slug__in=scope.environments) if scope.environments else assets
 
 
 def versions_in_use(scope: PackScope) -> list[ImageVersion]:
-    ids = fleet(scope).filter(image_version__isnull=False).values("image_version_id")
+    ids = fleet(scope).filter(version_then__isnull=False).values("version_then")
     return list(
         ImageVersion.objects.filter(organization=scope.organization, pk__in=ids)
         .select_related("family", "organization")

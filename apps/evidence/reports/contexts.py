@@ -13,6 +13,7 @@ from apps.compliance.selectors import version_badges_for
 from apps.drift.selectors import DriftFilters, drift_outdated_list, drift_report_build, drift_trend
 from apps.images.models import ChannelAssignment, ImageVersion
 from apps.inventory.models import Asset
+from apps.inventory.selectors import assets_present_at
 
 from ..selectors import visible
 from .chart import coverage_chart_svg
@@ -33,14 +34,19 @@ def _row(report) -> dict:
     return {"report": report, "rag_label": rag_label(report.rag)}
 
 
-def _posture(organization, user, environment: str | None) -> dict:
-    """Signature and CIS badges of the versions the live fleet runs, with how many machines run each."""
-    assets = visible(Asset.objects.all(), user).filter(
-        organization=organization, removed_at__isnull=True, image_version__isnull=False
-    )
+def _posture(organization, user, environment: str | None, as_of: datetime.datetime | None = None) -> dict:
+    """Signature and CIS badges of the versions the fleet runs (live, or at ``as_of`` from the asset history), with
+    how many machines run each."""
+    if as_of is None:
+        assets = visible(Asset.objects.all(), user).filter(organization=organization, removed_at__isnull=True)
+        version = "image_version_id"
+    else:
+        assets = assets_present_at(organization, as_of, visible(Asset.objects.all(), user))
+        version = "version_then"
     if environment:
         assets = assets.filter(environment__slug=environment)
-    counts = dict(assets.values_list("image_version_id").annotate(n=Count("id")).order_by())
+    assets = assets.filter(**{f"{version}__isnull": False})
+    counts = dict(assets.values_list(version).annotate(n=Count("id")).order_by())
     versions = list(
         ImageVersion.objects.filter(pk__in=counts)
         .select_related("family", "organization")
@@ -109,7 +115,7 @@ def executive_context(organization, *, user, params) -> tuple[dict, datetime.dat
         "chart_svg": coverage_chart_svg(trend),
         "trend_days": TREND_DAYS,
         "top_sites": [_row(r) for r in sites[:TOP_SITES]],
-        "posture": _posture(organization, user, environment),
+        "posture": _posture(organization, user, environment, report.as_of),
         "changes": _changes(organization, user, environment, at),
     }
     return context, at

@@ -153,6 +153,7 @@ def describe_error(exc: BotoCoreError | ClientError | ResponseParserError, *, ma
         return "no AWS credentials: set a credential reference or configure boto3's default chain"
     if isinstance(exc, ResponseParserError):  # its message quotes the whole body: keep the first line only
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        first = first.split(", invalid XML received")[0].removeprefix("Unable to parse response ").strip("() :")
         return f"unparseable response (not a real AWS answer): {first[:200]}"
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:300]}"
