@@ -1,6 +1,6 @@
 # Sourced by scripts/up, scripts/test and .ci/run: the Debian packages the project needs, installed when missing.
 RUNTIME_APT=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
-TEST_APT=(poppler-utils chromium golang-go golang-github-vmware-govmomi-dev)
+TEST_APT=(poppler-utils chromium golang-go golang-github-vmware-govmomi-dev curl)
 
 # ensure_apt PKG…: install the missing ones (as root, with apt-get); otherwise say which are missing and return 1.
 ensure_apt() {
