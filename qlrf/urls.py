@@ -33,3 +33,9 @@ urlpatterns = [
     path("reports/", include("apps.evidence.urls")),
     path("", include("apps.tenancy.urls")),
 ]
+
+# Django's own 400/403/404/500 answer JSON on /api/ paths, HTML elsewhere (ADR 016).
+handler400 = "qlrf.api.http_errors.bad_request"
+handler403 = "qlrf.api.http_errors.permission_denied"
+handler404 = "qlrf.api.http_errors.page_not_found"
+handler500 = "qlrf.api.http_errors.server_error"

@@ -100,6 +100,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DocumentInvalid):
         response.data = {"code": exc.code, "detail": str(exc.detail), "errors": exc.errors}
         return response
+    if getattr(exc, "document_errors", None) is not None:  # a document refused by its parser (too large)
+        response.data = {"code": exc.get_codes(), "detail": str(exc.detail), "errors": exc.document_errors}
+        return response
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         first = errors[0] if errors else {"code": "invalid", "detail": "invalid input"}

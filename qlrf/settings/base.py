@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "qlrf.middleware.RequestContextMiddleware",
+    "qlrf.api.body_guard.JsonBodyGuardMiddleware",  # every /api/ JSON body bounded and well-formed (ADR 016)
     "axes.middleware.AxesMiddleware",  # login lockout (ADR 015): answers a locked-out login; keep it last
 ]
 
@@ -121,6 +122,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [  # every body bounded (ADR 016)
+        "qlrf.api.parsers.BoundedJSONParser",
+        "qlrf.api.parsers.BoundedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "qlrf.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "qlrf.api.schema.ErrorAwareAutoSchema",
@@ -181,6 +187,17 @@ QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
 # /api/schema/ and /api/docs/ open to anonymous callers (development); production defaults to behind login.
 QLRF_API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
+# Bounded request bodies (ADR 016): JSON bodies, their nesting, form fields held in memory, multipart uploads.
+QLRF_API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
+QLRF_API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 64)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields (admin, login): Django's default, stated
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads go to a temporary file, never to memory
+FILE_UPLOAD_HANDLERS = [
+    "qlrf.api.parsers.UploadLimitHandler",  # first: stops a multipart body over QLRF_UPLOAD_MAX_BYTES with 413
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 QLRF_EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 512 * 1024 * 1024)
 QLRF_REPORT_FROM_EMAIL = env_str("REPORT_FROM_EMAIL", "reports@localhost")
 # The production (public-good) Sigstore trusted root shipped with the project; replace it out of band on rotation.

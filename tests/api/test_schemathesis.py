@@ -21,23 +21,7 @@ from tests.api.support import ROLES, openapi_document, operations, path_values
 
 # (METHOD, path, role) → reason, or (reason, database vendor) for a fault of one database only. Each is a strict
 # xfail: it turns red the day the fault is fixed; then delete it.
-LIMITS = "being fixed by the `limits` helper (issue #20, No 500s): "
-NUL_ON_PG = LIMITS + "500, DataError: a NUL byte in a string field on PostgreSQL"
-KNOWN_FAILURES: dict[tuple[str, str, str], str | tuple[str, str]] = {
-    **{("POST", "/api/v1/environments", role): (NUL_ON_PG, "postgresql") for role in ROLES},
-    **{
-        ("POST", "/api/v1/connectors", role): LIMITS + "500, the service is called before the permission check"
-        for role in ("viewer", "operator", "engineer", "admin")
-    },
-    **{
-        ("POST", "/api/v1/contracts/validate", role): LIMITS + '500, TypeError on a non-string {"contract": …}'
-        for role in ("viewer", "operator", "engineer", "admin")
-    },
-    **{
-        ("DELETE", "/api/v1/image-families/{id}", role): LIMITS + "500, ProtectedError on a family with versions"
-        for role in ("engineer", "admin")
-    },
-}
+KNOWN_FAILURES: dict[tuple[str, str, str], str | tuple[str, str]] = {}  # none today
 
 DOCUMENT = openapi_document()
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)

@@ -8,12 +8,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.images.models import ImageVersion
 from apps.tenancy.models import Environment, Organization
+from qlrf.api.parsers import DocumentTooLarge, PayloadTooLarge, RawDocumentParser
 from qlrf.api.viewsets import TenantModelViewSet, TenantReadOnlyViewSet, default_organization
 from qlrf.errors import field_error
 
@@ -35,15 +36,6 @@ UPLOAD_ERRORS = {
 }
 
 
-class BoundedDocumentParser(BaseParser):
-    """The body as bytes, read up to one byte over the upload limit (so an oversized body is never held whole)."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read(settings.QLRF_UPLOAD_MAX_BYTES + 1) if stream is not None else b""
-
-
 def _version(request, pk) -> ImageVersion:
     try:
         return selectors.image_version_get(request.user, pk)
@@ -52,11 +44,20 @@ def _version(request, pk) -> ImageVersion:
 
 
 def _document(request) -> tuple[bytes, str, str, int]:
-    """(bytes, filename, media type, real size) of a raw body or a multipart ``file``."""
+    """(bytes, filename, media type, real size) of a raw body or a multipart ``file``.
+
+    A body over the upload limit is not read further: its declared size goes to the upload service, which records
+    the refusal for the audit trail and answers 413 ``too_large``.
+    """
     limit = settings.QLRF_UPLOAD_MAX_BYTES
-    if isinstance(request.data, bytes) and request.data:
-        size = int(request.META.get("CONTENT_LENGTH") or len(request.data))
-        return request.data, "", request.content_type.split(";")[0], max(size, len(request.data))
+    try:
+        data = request.data
+    except (DocumentTooLarge, PayloadTooLarge):
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        return b"", "", request.content_type.split(";")[0], max(declared, limit + 1)
+    if isinstance(data, bytes) and data:
+        size = int(request.META.get("CONTENT_LENGTH") or len(data))
+        return data, "", request.content_type.split(";")[0], max(size, len(data))
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
     if upload is None:
         raise ValidationError({"file": "send the document as the request body or as a multipart 'file'"}, "required")
@@ -64,7 +65,8 @@ def _document(request) -> tuple[bytes, str, str, int]:
 
 
 class _UploadView(APIView):
-    parser_classes = [MultiPartParser, BoundedDocumentParser]
+    parser_classes = [MultiPartParser, RawDocumentParser]  # both bounded by QLRF_UPLOAD_MAX_BYTES (ADR 016)
+    accepts_documents = True  # a JSON body here is the document itself (qlrf.api.body_guard leaves it to the parser)
     rate_limit_class = "uploads"  # qlrf.api.throttling
     kind = ""
 

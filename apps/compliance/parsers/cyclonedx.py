@@ -14,6 +14,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonValidator
 from cyclonedx.validation.xml import XmlValidator
 from jsonschema.exceptions import best_match
+from lxml.etree import XMLSyntaxError
 
 from .base import DocumentError, RawDocument, json_pointer, register_parser, require_object
 from .results import PackageRecord, ParsedSbom
@@ -66,7 +67,11 @@ class CycloneDxXmlParser:
         version = _check_version(_xml_version(doc.xml), "line 1")
         if doc.xml.tag.split("}", 1)[1] != "bom":
             raise DocumentError("invalid_document", "the root element must be <bom>", "line 1")
-        error = XmlValidator(SchemaVersion.from_version(version)).validate_str(doc.text)
+        try:
+            error = XmlValidator(SchemaVersion.from_version(version)).validate_str(doc.text)
+        except XMLSyntaxError as exc:  # lxml refuses what it will not read (excessive depth, huge text nodes)
+            code = "nesting_too_deep" if "depth" in str(exc).lower() else "invalid_document"
+            raise DocumentError(code, f"the XML cannot be read: {str(exc)[:300]}", f"line {exc.lineno}") from None
         if error is not None:
             raise DocumentError("invalid_document", error.data.message[:500], f"line {error.data.line}")
         with warnings.catch_warnings():

@@ -63,18 +63,33 @@ def upload_store_and_parse(
     meta["sha256"] = hashlib.sha256(data).hexdigest()
     meta["file"] = _store(organization, meta["sha256"], data)
     try:
-        kind, parsed = _parse(kind, data, filename)
-        packages = _package_rows(parsed) if isinstance(parsed, ParsedSbom) else []
-    except DocumentError as error:
-        recorded = _recorded_kind(getattr(error, "upload_kind", kind))
-        _record_rejection(actor=actor, version=version, kind=recorded, meta=meta, error=error)
+        try:
+            kind, parsed = _parse(kind, data, filename)
+            packages = _package_rows(parsed) if isinstance(parsed, ParsedSbom) else []
+        except RecursionError:  # a parser library recursing on a deeply nested document
+            raise DocumentError("nesting_too_deep", "the document is nested too deeply to be read", "") from None
+        except DocumentError as error:
+            recorded = _recorded_kind(getattr(error, "upload_kind", kind))
+            _record_rejection(actor=actor, version=version, kind=recorded, meta=meta, error=error)
+            raise _rejected(error) from None
+        existing = Upload.objects.filter(
+            version=version, kind=kind, sha256=meta["sha256"], status=UploadStatusChoices.ACCEPTED
+        ).first()
+        if existing is not None:
+            return existing, False
+        return _persist(actor=actor, version=version, kind=kind, meta=meta, parsed=parsed, packages=packages), True
+    except DocumentError as error:  # from the RecursionError above: recorded like any refusal
+        _record_rejection(actor=actor, version=version, kind=_recorded_kind(kind), meta=meta, error=error)
         raise _rejected(error) from None
-    existing = Upload.objects.filter(
-        version=version, kind=kind, sha256=meta["sha256"], status=UploadStatusChoices.ACCEPTED
-    ).first()
-    if existing is not None:
-        return existing, False
-    return _persist(actor=actor, version=version, kind=kind, meta=meta, parsed=parsed, packages=packages), True
+    except BaseException:
+        _discard_unreferenced(meta["file"])  # no file without its row (ADR 016)
+        raise
+
+
+def _discard_unreferenced(name: str) -> None:
+    """Delete a stored original that no Upload row names (content-addressed: another row may share it)."""
+    if not Upload.objects.filter(file=name).exists():
+        default_storage.delete(name)
 
 
 def store_original(*, organization, data: bytes) -> tuple[str, str]:

@@ -57,11 +57,23 @@ class ImageVersionDetailSerializer(ImageVersionSerializer):
         fields = [*ImageVersionSerializer.Meta.fields, "contract"]
 
 
+class ContractField(serializers.JSONField):
+    """An image contract: YAML text or a JSON object — anything else is refused here, before the validator."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, (str, dict)):
+            self.fail("invalid_contract_type")
+        return value
+
+    default_error_messages = {"invalid_contract_type": "give the contract as YAML text or a JSON object"}
+
+
 class ImageVersionRegisterSerializer(serializers.Serializer):
     """POST /images: register a version from its contract (YAML text or a JSON object), idempotent."""
 
     organization = OrganizationField(required=False)
-    contract = serializers.JSONField(help_text="The image contract: YAML text, or the document as a JSON object.")
+    contract = ContractField(help_text="The image contract: YAML text, or the document as a JSON object.")
     version = serializers.CharField(max_length=64)
     parent = serializers.CharField(
         max_length=200, required=False, allow_blank=True, help_text="'family@version' or a version of the same family."
@@ -71,10 +83,6 @@ class ImageVersionRegisterSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("organization") is None:
             attrs["organization"] = default_organization(self)
-        if not isinstance(attrs["contract"], (str, dict)):
-            raise serializers.ValidationError(
-                {"contract": "give the contract as YAML text or a JSON object"}, code="invalid"
-            )
         return attrs
 
 
@@ -110,7 +118,7 @@ class ChannelSerializer(serializers.ModelSerializer):
 
 
 class ContractValidateSerializer(serializers.Serializer):
-    contract = serializers.JSONField(help_text="YAML text or a JSON object.")
+    contract = ContractField(help_text="YAML text or a JSON object.")
 
 
 class ContractValidationResultSerializer(serializers.Serializer):

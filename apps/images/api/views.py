@@ -3,13 +3,13 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from qlrf.api.parsers import TextParser, YamlParser
+from qlrf.api.parsers import BoundedJSONParser, TextParser, YamlParser
 from qlrf.api.viewsets import TenantModelViewSet, TenantReadOnlyViewSet
 
+from ..contracts import DEFAULT_MAX_BYTES as CONTRACT_MAX_BYTES
 from ..filtersets import ChannelFilterSet, ImageFamilyFilterSet, ImageVersionFilterSet
 from ..models import Channel, ImageFamily, ImageVersion
 from ..selectors import channel_history
@@ -129,7 +129,8 @@ class ChannelViewSet(TenantReadOnlyViewSet):
 class ContractValidateView(APIView):
     """Validate an image contract without registering anything: YAML body, or JSON ``{"contract": …}``."""
 
-    parser_classes = [JSONParser, YamlParser, TextParser]
+    parser_classes = [BoundedJSONParser, YamlParser, TextParser]
+    document_max_bytes = CONTRACT_MAX_BYTES  # a YAML/text body is read up to this, never further (ADR 016)
 
     @extend_schema(
         request={"application/json": s.ContractValidateSerializer, "application/yaml": {"type": "string"}},

@@ -50,14 +50,19 @@ def _validate(connector: Connector) -> None:
 
 
 @transaction.atomic
-def connector_create(*, actor, organization, platform: str, name: str, config: dict, **fields) -> Connector:
-    """Create a connector (config validated, secret by reference only) and its scan schedule."""
+def connector_create(
+    *, actor, organization, platform: str, name: str, config: dict | None = None, **fields
+) -> Connector:
+    """Create a connector (config validated, secret by reference only) and its scan schedule.
+
+    The permission check comes first: a caller without the right learns nothing about what it sent.
+    """
     ensure_permitted(actor, scope="connectors", action="add", organization=organization)
     connector = Connector(
         organization=organization,
         platform=platform,
         name=name,
-        config=config,
+        config={} if config is None else config,
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
     _validate(connector)

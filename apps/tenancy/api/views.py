@@ -74,6 +74,7 @@ class ApiTokenViewSet(TenantModelViewSet):
     def perform_destroy(self, instance):
         token_revoke(actor=self.request.user, token=instance)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         """Revoke the token now (same as DELETE); the row stays for the audit trail."""

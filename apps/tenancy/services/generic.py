@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from qlrf.errors import Conflict
 
 from .audit import audit_record, snapshot
 from .permissions import ensure_permitted_on
@@ -68,4 +71,20 @@ def tenant_object_delete(*, actor, instance) -> None:
         obj=instance,
         before=before,
     )
-    instance.delete()
+    try:
+        with transaction.atomic():  # a refused delete rolls back to here; the outer transaction stays usable
+            instance.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        raise Conflict("in_use", f"{instance} is still used by {_holders(exc)}; remove or move those first") from None
+
+
+def _holders(exc: ProtectedError | RestrictedError) -> str:
+    """What holds a row: the count per kind and a few examples, e.g. "3 image versions (ubuntu@1.0.0, …)"."""
+    by_model: dict[str, list] = {}
+    for obj in exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects:
+        by_model.setdefault(obj._meta.verbose_name_plural, []).append(obj)
+    parts = []
+    for name, objs in sorted(by_model.items()):
+        examples = ", ".join(str(o) for o in objs[:3]) + (", …" if len(objs) > 3 else "")
+        parts.append(f"{len(objs)} {name} ({examples})")
+    return "; ".join(parts)
