@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class VersionInfo:
     id: int
     family_id: int
-    key: str  # version_sort_key: real version order
+    key: str  # version_key: the rank in its family under the family's scheme (ADR 011)
     label: str  # family@version
     revoked_at: datetime.datetime | None
 

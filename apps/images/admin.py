@@ -109,12 +109,13 @@ class DetailReadOnlyMixin:
 
 @admin.register(ImageFamily)
 class ImageFamilyAdmin(TenantScopedAdmin):
-    list_display = ["slug", "name", "organization", "os_family", "project"]
-    list_filter = ["organization", "os_family"]
+    list_display = ["slug", "name", "organization", "os_family", "version_scheme", "project"]
+    list_filter = ["organization", "os_family", "version_scheme"]
     search_fields = ["slug", "name"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["organization", "slug"] if obj is not None else []
+        # the scheme orders every stored version (ADR 011): it comes from the contract, never edited by hand
+        return ["organization", "slug", "version_scheme"] if obj is not None else ["version_scheme"]
 
 
 class RevokeForm(forms.Form):

@@ -15,3 +15,12 @@ class ImageVersionStatusChoices(models.TextChoices):
 class OsFamilyChoices(models.TextChoices):
     LINUX = "linux", "Linux"
     WINDOWS = "windows", "Windows"
+
+
+class VersionSchemeChoices(models.TextChoices):
+    """How a family numbers its versions (``apps.images.versioning``)."""
+
+    SEMVER = "semver", "Semantic Versioning 2.0.0"
+    PEP440 = "pep440", "PEP 440"
+    CALVER = "calver", "Calendar versions (YYYY.MM[.DD][.MICRO])"
+    DEBIAN = "debian", "Debian ([epoch:]upstream[-revision])"

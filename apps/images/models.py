@@ -12,7 +12,7 @@ from apps.tenancy.choices import PlatformChoices
 from apps.tenancy.models import TenantModel
 from apps.tenancy.querysets import AppendOnlyQuerySet
 
-from .choices import ImageVersionStatusChoices, OsFamilyChoices
+from .choices import ImageVersionStatusChoices, OsFamilyChoices, VersionSchemeChoices
 
 
 class ImageFamily(TenantModel):
@@ -23,6 +23,12 @@ class ImageFamily(TenantModel):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100)
     os_family = models.CharField(max_length=16, choices=OsFamilyChoices.choices, default=OsFamilyChoices.LINUX)
+    version_scheme = models.CharField(
+        max_length=16,
+        choices=VersionSchemeChoices.choices,
+        default=VersionSchemeChoices.SEMVER,
+        help_text="How the family's versions are numbered and ordered (from its contract; ADR 011).",
+    )
     description = models.TextField(blank=True)
 
     permission_scope = "images"
@@ -38,7 +44,8 @@ class ImageFamily(TenantModel):
 
 
 class ImageVersion(TenantModel):
-    """One build of a family. ``version_key`` orders versions correctly in SQL (never string order)."""
+    """One build of a family. ``version_key`` is the version's rank in its family under the family's scheme, so SQL
+    orders versions as the scheme does (never string order; recomputed for the family at each registration)."""
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="image_versions")
     family = models.ForeignKey(ImageFamily, on_delete=models.PROTECT, related_name="versions")

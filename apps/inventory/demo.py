@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from apps.images.demo import DEMO_ARTIFACTS
-from apps.images.versioning import version_sort_key
+from apps.images.versioning import ranked, scheme_for
 
 from .choices import ScanTriggerChoices
 from .models import Connector
@@ -30,7 +30,7 @@ def demo_image_refs() -> dict[str, list[list]]:
     rank = {
         (family, version): index
         for family, versions in by_family.items()
-        for index, version in enumerate(sorted(versions, key=version_sort_key, reverse=True))
+        for index, version in enumerate(reversed(ranked(scheme_for(versions), versions)))
     }
     refs: dict[str, list[list]] = defaultdict(list)
     for row in DEMO_ARTIFACTS:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.images.models import ImageArtifact, ImageVersion
 from apps.images.services import channel_promote, image_version_revoke
-from apps.images.versioning import version_sort_key
+from apps.images.versioning import rank_key
 from tests.factories import EnvironmentFactory
 from tests.factories.images import register
 
@@ -185,7 +185,7 @@ def test_catalogue_query_count_is_bounded(client, tenant_a, ubuntu_contract, dja
             organization=tenant_a.organization,
             family=first.family,
             version=f"1.{n}.0",
-            version_key=version_sort_key(f"1.{n}.0"),
+            version_key=rank_key(n),  # 1.0.0 is rank 0
             status=first.status,
             contract=first.contract,
             contract_digest=first.contract_digest,

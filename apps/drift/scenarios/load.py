@@ -61,9 +61,10 @@ def scenario_parse(data: bytes | str) -> dict:
     return document
 
 
-def _contract(family: str) -> str:
+def _contract(family: str, scheme: str = "semver") -> str:
     text = (Path(settings.BASE_DIR) / "contracts" / "examples" / "ubuntu-22.04.contract.yaml").read_text()
     text = text.replace("  family: ubuntu-2204-base\n", f"  family: {family}\n", 1)
+    text = text.replace("  version_scheme: semver\n", f"  version_scheme: {scheme}\n", 1)
     return text.rstrip("\n") + "\n" + VSPHERE_TARGET
 
 
@@ -74,7 +75,7 @@ def _days_ago(now: datetime.datetime, days: float) -> datetime.datetime:
 def _load_registry(organization, scenario: dict, now) -> dict[tuple[str, str], ImageVersion]:
     versions = {}
     for family in scenario["families"]:
-        contract = _contract(family["family"])
+        contract = _contract(family["family"], family.get("version_scheme", "semver"))
         for entry in family["versions"]:
             version, _ = image_version_register(
                 actor=None,

@@ -11,7 +11,8 @@ from ..models import Channel, ChannelAssignment, ImageArtifact, ImageFamily, Ima
 class ImageFamilySerializer(TenantModelSerializer):
     class Meta:
         model = ImageFamily
-        fields = ["id", "organization", "name", "slug", "os_family", "description"]
+        fields = ["id", "organization", "name", "slug", "os_family", "version_scheme", "description"]
+        read_only_fields = ["version_scheme"]  # set by the family's contract at its first registration (ADR 011)
 
 
 class ImageArtifactSerializer(serializers.ModelSerializer):

@@ -9,13 +9,13 @@ from django.db import transaction
 
 from apps.events.services import emit
 from apps.tenancy.services import ensure_permitted, ensure_permitted_on
-from qlrf.errors import DocumentRejected, field_error
+from qlrf.errors import Conflict, DocumentRejected, field_error
 
 from ..choices import ImageVersionStatusChoices, OsFamilyChoices
 from ..contracts import validate_contract
 from ..models import ImageArtifact, ImageFamily, ImageVersion
 from ..refs import normalise_image_ref
-from ..versioning import VersionFormatError, version_sort_key
+from ..versioning import DEFAULT_SCHEME, VersionFormatError, equal_to, parse_version, rank_key, ranked
 from ._common import audited, version_event
 
 PLATFORMS_BY_TARGET = {"aws": "aws", "azure": "azure", "gcp": "gcp", "vsphere": "vsphere"}
@@ -58,19 +58,28 @@ def image_version_register(
     """
     ensure_permitted(actor, scope="images", action="add", organization=organization)
     checked = contract_check(contract)
+    identity = checked.document["identity"]
+    scheme = identity.get("version_scheme") or DEFAULT_SCHEME
     try:
-        key = version_sort_key(version)
+        parse_version(scheme, version)
     except VersionFormatError as exc:
         raise field_error("version", str(exc), "invalid_version") from None
-    family_slug = checked.document["identity"]["family"]
+    family_slug = identity["family"]
     family, _ = ImageFamily.objects.get_or_create(
         organization=organization,
         slug=family_slug,
         defaults={
             "name": family_slug,
             "os_family": OsFamilyChoices.WINDOWS if "Windows" in checked.kind else OsFamilyChoices.LINUX,
+            "version_scheme": scheme,
         },
     )
+    family = ImageFamily.objects.select_for_update().get(pk=family.pk)  # one registration per family at a time
+    if family.version_scheme != scheme:
+        raise Conflict(
+            "version_scheme_conflict",
+            f"{family} numbers its versions as {family.version_scheme}; this contract says {scheme}",
+        )
     existing = ImageVersion.objects.filter(family=family, version=version).first()
     if existing is not None:
         if existing.contract_digest != checked.digest:
@@ -78,12 +87,20 @@ def image_version_register(
         for artifact in artifacts:
             image_artifact_add(actor=actor, version=existing, **artifact)
         return existing, False
+    siblings = list(ImageVersion.objects.filter(family=family).values_list("version", flat=True))
+    twin = equal_to(scheme, version, siblings)
+    if twin is not None:
+        raise Conflict(
+            "version_order_conflict",
+            f"{family}@{version} orders equal to the registered {family}@{twin} under {scheme}; "
+            "two different versions must never compare equal",
+        )
     parent_version = _resolve_parent(organization, family, parent)
     image_version = ImageVersion.objects.create(
         organization=organization,
         family=family,
         version=version,
-        version_key=key,
+        version_key=rank_key(0),  # provisional: the family is re-ranked below
         contract=checked.document,
         contract_digest=checked.digest,
         parent=parent_version,
@@ -95,11 +112,26 @@ def image_version_register(
         if parent_version.status == ImageVersionStatusChoices.REVOKED:
             image_version.status = ImageVersionStatusChoices.REVOKED
         image_version.save()
+    family_rerank(family)
+    image_version.refresh_from_db(fields=["version_key"])
     audited(actor=actor, obj=image_version, action="images.imageversion.register")
     version_event(image_version, "image.version.registered")
     for artifact in artifacts:
         image_artifact_add(actor=actor, version=image_version, **artifact)
     return image_version, True
+
+
+def family_rerank(family: ImageFamily) -> None:
+    """Store each version's rank under the family's scheme as its ``version_key`` (ADR 011)."""
+    versions = list(ImageVersion.objects.filter(family=family).only("pk", "version", "version_key"))
+    order = {text: rank for rank, text in enumerate(ranked(family.version_scheme, [v.version for v in versions]))}
+    changed = []
+    for version in versions:
+        key = rank_key(order[version.version])
+        if version.version_key != key:
+            version.version_key = key
+            changed.append(version)
+    ImageVersion.objects.bulk_update(changed, ["version_key"], batch_size=500)
 
 
 def _resolve_assets(artifact: ImageArtifact) -> None:
