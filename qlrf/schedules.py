@@ -20,6 +20,7 @@ class Recurring:
 RECURRING = (
     Recurring("drift-daily-snapshots", "apps.drift.tasks.drift_daily_snapshots_task", 24 * 60),
     Recurring("images-apply-scheduled-revocations", "apps.images.tasks.image_revocations_apply_task", 15),
+    Recurring("compliance-upload-originals-sweep", "apps.compliance.tasks.upload_originals_sweep_task", 60),
 )
 
 

@@ -13,3 +13,10 @@ def signature_recheck_after_scan_task(organization_id: int, scan_run_id: int | N
     organization = Organization.objects.get(pk=organization_id)
     run = ScanRun.objects.filter(pk=scan_run_id).first() if scan_run_id else None
     return sum(signature_recheck(organization=organization, scan_run=run).values())
+
+
+def upload_originals_sweep_task() -> int:
+    """Delete stored originals no row names, past the grace period (ADR 016); how many were deleted."""
+    from .services.sweep import upload_originals_sweep
+
+    return len(upload_originals_sweep())

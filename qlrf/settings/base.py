@@ -190,6 +190,8 @@ QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
 # Bounded request bodies (ADR 016): JSON bodies, their nesting, form fields held in memory, multipart uploads.
 QLRF_API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
 QLRF_API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 64)
+# Stored originals no row names are deleted by the hourly sweep once older than this (ADR 016).
+QLRF_UPLOAD_SWEEP_GRACE_MINUTES = env_int("UPLOAD_SWEEP_GRACE_MINUTES", 24 * 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields (admin, login): Django's default, stated
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads go to a temporary file, never to memory
