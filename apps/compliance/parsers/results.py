@@ -64,6 +64,9 @@ class SarifRun:
     execution_successful: tuple[bool, ...]
     execution_failed: bool
     results_present: bool
+    suppressed_levels: dict[str, int] = field(default_factory=dict)
+    suppressions: tuple[dict, ...] = ()
+    baseline: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,19 @@ class ParsedSarif:
     by_tool: dict[str, dict[str, int]]
     rules: int
     execution_failed: bool
+    suppressed_by_level: dict[str, int] = field(default_factory=dict)
+    suppressions: tuple[dict, ...] = ()
+    baseline: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def open_results(self) -> int:
+        """Results that are not suppressed (SARIF 2.1.0 section 3.27.23)."""
+        return sum(self.results_by_level.values())
+
+    @property
+    def suppressed_results(self) -> int:
+        """Results with an accepted suppression and none under review or rejected."""
+        return sum(self.suppressed_by_level.values())
 
     @property
     def tools(self) -> tuple[str, ...]:
@@ -98,6 +114,7 @@ class ControlResult:
     status: str
     profile: str
     results: int
+    layers: tuple[str, ...] = ()  # profiles that list this control, top-most overlay first
 
 
 @dataclass(frozen=True)
@@ -110,3 +127,5 @@ class ParsedInspec:
     controls: tuple[ControlResult, ...]
     control_status: dict[str, int]
     result_status: dict[str, int]
+    chain: tuple[tuple[str, ...], ...] = ()  # each root profile followed by the profiles it depends on
+    listed_controls: int = 0  # control entries across every profile layer, before merging by id

@@ -1,4 +1,10 @@
-"""SARIF 2.1.0 scan logs: minimal structural validation, then effective levels per SARIF section 3.27.10."""
+"""SARIF 2.1.0 scan logs: minimal structural validation, then effective levels per SARIF section 3.27.10.
+
+A result is open unless it is suppressed (section 3.27.23): at least one of its ``suppressions`` is accepted (a
+suppression without ``status`` is accepted, section 3.35.3) and none is ``underReview`` or ``rejected`` - the rule the
+SARIF SDK applies (``Result.TryIsSuppressed``). Suppressed results are counted apart and listed with their kind, status
+and justification; ``baselineState`` (section 3.27.24) is counted per state over every result.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,10 @@ from .base import DocumentError, RawDocument, json_pointer, register_parser, req
 from .results import SARIF_LEVELS, ParsedSarif, SarifRun
 
 SUPPORTED_VERSION = "2.1.0"
+SUPPRESSION_KINDS = ("inSource", "external")
+SUPPRESSION_STATUSES = ("accepted", "underReview", "rejected")
+BASELINE_STATES = ("new", "unchanged", "updated", "absent")
+MAX_LISTED_SUPPRESSIONS = 200  # the summary lists at most this many suppressed results (all are counted)
 _LEVEL = {"enum": list(SARIF_LEVELS)}
 _COMPONENT = {
     "type": "object",
@@ -56,6 +66,18 @@ SARIF_SCHEMA: dict[str, Any] = {
                                 "ruleId": {"type": "string"},
                                 "ruleIndex": {"type": "integer", "minimum": -1},
                                 "rule": {"type": "object"},
+                                "suppressions": {
+                                    "type": ["array", "null"],
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "kind": {"enum": list(SUPPRESSION_KINDS)},
+                                            "status": {"enum": list(SUPPRESSION_STATUSES)},
+                                            "justification": {"type": "string"},
+                                        },
+                                    },
+                                },
+                                "baselineState": {"enum": list(BASELINE_STATES)},
                             },
                         },
                     },
@@ -105,9 +127,13 @@ class SarifParser:
             raise DocumentError("invalid_document", error.message[:500], json_pointer(error.absolute_path))
         runs = tuple(_summarise_run(run) for run in root["runs"])
         by_level: Counter[str] = Counter(dict.fromkeys(SARIF_LEVELS, 0))
+        suppressed: Counter[str] = Counter(dict.fromkeys(SARIF_LEVELS, 0))
+        baseline: Counter[str] = Counter()
         by_tool: dict[str, Counter[str]] = {}
         for run in runs:
             by_level.update(run.levels)
+            suppressed.update(run.suppressed_levels)
+            baseline.update(run.baseline)
             by_tool.setdefault(run.tool, Counter(dict.fromkeys(SARIF_LEVELS, 0))).update(run.levels)
         return ParsedSarif(
             version=version,
@@ -116,6 +142,9 @@ class SarifParser:
             by_tool={tool: dict(levels) for tool, levels in by_tool.items()},
             rules=sum(run.rules for run in runs),
             execution_failed=any(run.execution_failed for run in runs),
+            suppressed_by_level=dict(suppressed),
+            suppressions=tuple(item for run in runs for item in run.suppressions)[:MAX_LISTED_SUPPRESSIONS],
+            baseline={state: baseline[state] for state in BASELINE_STATES if baseline[state]},
         )
 
 
@@ -123,7 +152,18 @@ def _summarise_run(run: dict[str, Any]) -> SarifRun:
     driver = run["tool"]["driver"]
     extensions = run["tool"].get("extensions") or []
     results = run.get("results")
-    levels = Counter(effective_level(result, driver, extensions) for result in results or [])
+    levels: Counter[str] = Counter()
+    suppressed_levels: Counter[str] = Counter()
+    suppressions: list[dict] = []
+    for result in results or []:
+        level = effective_level(result, driver, extensions)
+        if is_suppressed(result):
+            suppressed_levels[level] += 1
+            if len(suppressions) < MAX_LISTED_SUPPRESSIONS:
+                suppressions.append(_suppression_entry(result, level, driver["name"]))
+        else:
+            levels[level] += 1
+    baseline = Counter(r["baselineState"] for r in results or [] if r.get("baselineState") in BASELINE_STATES)
     invocations = run.get("invocations") or []
     successful = tuple(inv["executionSuccessful"] for inv in invocations if "executionSuccessful" in inv)
     notified_error = any(
@@ -140,7 +180,37 @@ def _summarise_run(run: dict[str, Any]) -> SarifRun:
         execution_successful=successful,
         execution_failed=(False in successful) or notified_error,
         results_present=isinstance(results, list),
+        suppressed_levels=dict(suppressed_levels),
+        suppressions=tuple(suppressions),
+        baseline=dict(baseline),
     )
+
+
+def is_suppressed(result: dict[str, Any]) -> bool:
+    """Accepted (or status-less) suppression present and none under review or rejected (sections 3.27.23, 3.35.3)."""
+    statuses = [item.get("status", "accepted") for item in result.get("suppressions") or []]
+    if not statuses:
+        return False
+    return "accepted" in statuses and not ({"underReview", "rejected"} & set(statuses))
+
+
+def _suppression_entry(result: dict[str, Any], level: str, tool: str) -> dict[str, Any]:
+    """What the summary keeps of one suppressed result: rule, level, and each suppression's kind/status/reason."""
+    message = (result.get("message") or {}).get("text")
+    return {
+        "tool": tool,
+        "rule_id": result.get("ruleId") or (result.get("rule") or {}).get("id"),
+        "level": level,
+        "message": message[:300] if isinstance(message, str) else None,
+        "suppressions": [
+            {
+                "kind": item.get("kind"),
+                "status": item.get("status", "accepted"),
+                "justification": (item.get("justification") or "")[:500],
+            }
+            for item in result.get("suppressions") or []
+        ],
+    }
 
 
 def effective_level(result: dict[str, Any], driver: dict[str, Any], extensions: list[dict[str, Any]]) -> str:

@@ -3,7 +3,8 @@
 SARIF has no severity scale, only levels. Trivy and Grype write CRITICAL and HIGH findings as ``error``, MEDIUM as
 ``warning`` and LOW as ``note``; without a ``security-severity`` a critical cannot be told from a high. So every
 ``error`` counts as critical (the strict reading) and also against ``max_high`` (critical-or-high), ``warning`` as
-medium and ``note`` as low. ``max_findings`` counts every result. A run whose tool reported
+medium and ``note`` as low. ``max_findings`` counts every open result: suppressed results (an accepted SARIF
+suppression, see ADR 018) are listed with the summary but never counted here. A run whose tool reported
 ``executionSuccessful: false`` is never a clean scan, whatever its counts.
 
 CIS pass rate (InSpec): passed controls / (all controls − not applicable) × 100. Skipped, errored and empty
@@ -13,6 +14,8 @@ controls count as not passed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .scan_counts import control_statuses, open_levels
 
 LEVEL_SEVERITY = {"critical": ("error",), "high": ("error",), "medium": ("warning",), "low": ("note",)}
 
@@ -53,7 +56,8 @@ def matching_summary(scan: dict, summaries: list) -> object | None:
 
 
 def severity_counts(levels: dict) -> dict[str, int]:
-    """SARIF level counts mapped to severities (see the module docstring)."""
+    """Open SARIF level counts mapped to severities (see the module docstring)."""
+    levels = open_levels(levels)
     counts = {severity: sum(int(levels.get(lvl, 0)) for lvl in lvls) for severity, lvls in LEVEL_SEVERITY.items()}
     counts["findings"] = sum(int(value) for value in levels.values())
     return counts
@@ -61,6 +65,7 @@ def severity_counts(levels: dict) -> dict[str, int]:
 
 def cis_pass_percent(statuses: dict) -> float | None:
     """Passed / applicable controls × 100, rounded to 0.1; None when no control applies."""
+    statuses = control_statuses(statuses)
     applicable = sum(int(v) for k, v in statuses.items() if k != "not_applicable")
     if applicable == 0:
         return None

@@ -24,6 +24,7 @@ from qlrf.errors import DocumentRejected
 from ..choices import ScanSummaryKindChoices, UploadKindChoices, UploadStatusChoices
 from ..models import ProvenanceDocument, SbomDocument, SbomPackage, ScanSummary, Upload
 from .provenance import ProvenanceClaim, provenance_parse
+from .scan_counts import inspec_counts, sarif_counts
 
 SCAN = "scan"  # pseudo kind of the scans endpoint: a SARIF log or an InSpec report, detected from the content
 PACKAGE_BATCH = 1000
@@ -254,9 +255,9 @@ def _persist_sbom(upload: Upload, parsed: ParsedSbom, packages: list[dict]) -> N
 def _persist_scan(upload: Upload, parsed: ParsedSarif | ParsedInspec) -> None:
     if isinstance(parsed, ParsedSarif):
         tool = ", ".join(parsed.tools) or "unknown"
-        kind, counts, failed = ScanSummaryKindChoices.SARIF, dict(parsed.results_by_level), parsed.execution_failed
+        kind, counts, failed = ScanSummaryKindChoices.SARIF, sarif_counts(parsed), parsed.execution_failed
     else:
-        tool, kind, counts = "inspec", ScanSummaryKindChoices.INSPEC, dict(parsed.control_status)
+        tool, kind, counts = "inspec", ScanSummaryKindChoices.INSPEC, inspec_counts(parsed)
         failed = False
     ScanSummary.objects.create(
         organization=upload.organization,
