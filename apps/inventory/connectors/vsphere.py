@@ -12,6 +12,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from apps.images.refs import canonical_uuid
+
 from .base import (
     BaseConnector,
     ConnectorError,
@@ -136,7 +138,9 @@ class VsphereConnector(BaseConnector):
         with self._scope_errors(scope, target):
             inventory = self._inventory(scope, target)
             lookup = self._library_lookup(target, self._referenced_items(inventory.vms))
-        templates = {vm.instance_uuid: self._version(vm, lookup) for vm in inventory.vms if vm.is_template}
+        templates = {  # keyed by the canonical (lower-case) UUID: VMs may name their template in either case
+            canonical_uuid(vm.instance_uuid): self._version(vm, lookup) for vm in inventory.vms if vm.is_template
+        }
         for vm in inventory.vms:
             placement = inventory.placement(vm)
             if not vm.is_template and self._wanted(target, placement.datacenter):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.images.refs import canonical_uuid
+
 from .base import AssetEdge, DiscoveredAsset, DiscoveredImage
 from .vsphere_inventory import Placement, VmRecord
 from .vsphere_versions import TEMPLATE_UUID_KEY, ImageVersion
@@ -74,7 +76,7 @@ def vm_asset(
 ) -> DiscoveredAsset:
     """A non-template VM as an asset, with its folder and template/library item edges."""
     instance_id = vm.instance_uuid or f"{account}/{vm.moid}"
-    template_uuid = vm.extra_config.get(TEMPLATE_UUID_KEY, "").strip()
+    template_uuid = canonical_uuid(vm.extra_config.get(TEMPLATE_UUID_KEY, ""))  # UUIDs compare case-insensitively
     version = own if own is not None or not template_uuid else templates.get(template_uuid)
     edges = []
     if placement.folder_path:
