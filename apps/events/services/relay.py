@@ -15,7 +15,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import EventStream, OutboxEvent
@@ -40,6 +40,24 @@ def _streams_ensure() -> None:
     if missing:
         EventStream.objects.bulk_create(
             [EventStream(organization_id=org) for org in sorted(missing)], ignore_conflicts=True
+        )
+
+
+def _mark_published(events: list[OutboxEvent], now, slug: str) -> None:
+    """Store sequence, position and publication time of a batch in one statement.
+
+    On PostgreSQL one ``UPDATE … FROM unnest(arrays)``: Django's ``bulk_update`` builds a ``CASE WHEN`` per field
+    and row, and building that expression took ~85 % of the relay's time (docs/performance.md, events relay).
+    """
+    if connection.vendor != "postgresql":
+        OutboxEvent.objects.bulk_update(events, ["sequence", "position", "published_at", "transport"])
+        return
+    table = OutboxEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS o SET sequence = v.seq, position = v.pos, published_at = %s, transport = %s '  # noqa: S608 - the model's own table name
+            "FROM unnest(%s::uuid[], %s::bigint[], %s::text[]) AS v(id, seq, pos) WHERE o.id = v.id",
+            [now, slug, [e.id for e in events], [e.sequence for e in events], [e.position for e in events]],
         )
 
 
@@ -69,7 +87,7 @@ def relay_batch(transport: Transport, *, batch_size: int, skip: set[int]) -> tup
         now = timezone.now()
         for event, position in zip(events, positions, strict=True):
             event.position, event.published_at, event.transport = position[:200], now, transport.slug
-        OutboxEvent.objects.bulk_update(events, ["sequence", "position", "published_at", "transport"])
+        _mark_published(events, now, transport.slug)
         stream.last_sequence = sequence
         stream.save(update_fields=["last_sequence"])
         return stream.organization_id, len(events)
