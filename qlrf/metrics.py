@@ -20,7 +20,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 REQUESTS = Counter("qlrf_http_requests_total", "HTTP requests answered", ["route_class", "method", "status"])
 LATENCY = Histogram("qlrf_http_request_duration_seconds", "HTTP request latency", ["route_class"])
@@ -120,10 +120,48 @@ class _DatabaseCollector:
         backlog = GaugeMetricFamily("qlrf_outbox_backlog", "Outbox events not yet published")
         backlog.add_metric([], OutboxEvent.objects.filter(published_at__isnull=True).count())
         yield backlog
+        yield from _event_bus_metrics()
         scans = GaugeMetricFamily("qlrf_scan_runs", "Scan runs by status", labels=["status"])
         for row in ScanRun.objects.values("status").annotate(n=Count("id")):
             scans.add_metric([row["status"]], row["n"])
         yield scans
+
+
+def _event_bus_metrics():
+    """The event bus (issue #12), from the database so every relay, consumer and web process agrees at scrape time."""
+    from django.db.models import Min
+
+    from apps.events.models import DeadLetter, InboundProcessed, OutboxEvent, WebhookDelivery
+
+    transport = settings.QLRF_EVENTS_TRANSPORT
+    pending = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(n=Count("id"), oldest=Min("occurred_at"))
+    backlog = GaugeMetricFamily("qlrf_events_backlog", "Unpublished outbox events", labels=["transport"])
+    backlog.add_metric([transport], pending["n"])
+    yield backlog
+    age = GaugeMetricFamily(
+        "qlrf_events_oldest_unpublished_age_seconds", "Age of the oldest unpublished event (0 when none)",
+        labels=["transport"],
+    )  # fmt: skip
+    oldest = pending["oldest"]
+    age.add_metric([transport], (timezone.now() - oldest).total_seconds() if oldest else 0.0)
+    yield age
+    published = CounterMetricFamily(
+        "qlrf_events_published", "Events published, by transport (retained outbox rows)", labels=["transport"]
+    )
+    for row in OutboxEvent.objects.filter(published_at__isnull=False).values("transport").annotate(n=Count("id")):
+        published.add_metric([row["transport"]], row["n"])
+    yield published
+    processed = CounterMetricFamily("qlrf_events_consumer_processed", "Inbound events applied (processed ids kept)")
+    processed.add_metric([], InboundProcessed.objects.count())
+    yield processed
+    dead = GaugeMetricFamily("qlrf_events_dead_letters", "Dead letters not yet redriven")
+    dead.add_metric([], DeadLetter.objects.filter(redriven_at__isnull=True).count())
+    yield dead
+    deliveries = GaugeMetricFamily("qlrf_events_webhook_deliveries", "Webhook deliveries by outcome", labels=["status"])
+    counts = dict(WebhookDelivery.objects.values_list("status").annotate(n=Count("id")))
+    for status in WebhookDelivery.Status.values:
+        deliveries.add_metric([status], counts.get(status, 0))
+    yield deliveries
 
 
 @require_GET
