@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ObjectIdentifier
 from sigstore.errors import Error as SigstoreError
 from sigstore.models import Bundle, TrustedRoot
@@ -47,6 +48,11 @@ def verify_sigstore_bundle(
         return loaded
     parsed, raw = loaded
     signer, signer_issuer = certificate_identity(parsed.signing_certificate)
+    if not _issued_by_root(parsed.signing_certificate, root):
+        # Checked first so every bundle version gives the same answer: without it a Rekor v2 bundle (no integrated
+        # time, only a timestamp the wrong root cannot verify) fails on "not enough sources of verified time".
+        reason = "certificate does not chain to the configured trusted root: none of its authorities issued it"
+        return VerificationOutcome.fail("untrusted_root", reason, identity=signer, issuer=signer_issuer)
     expected = policy.Identity(identity=identity, issuer=issuer)
     try:
         verifier = Verifier(trusted_root=root)  # builds no network connection; the root is all it trusts
@@ -64,6 +70,25 @@ def verify_sigstore_bundle(
         issuer=signer_issuer,
         reason="certificate chain, transparency log, policy and signature verified",
     )
+
+
+def _issued_by_root(certificate: x509.Certificate, root: TrustedRoot) -> bool:
+    """True when one of the trusted root's Fulcio certificates directly issued the signing certificate.
+
+    Only the issuing link is checked here (signature and issuer name); validity windows, the rest of the chain and the
+    transparency log are sigstore-python's to verify afterwards.
+    """
+    try:
+        authorities = root.get_fulcio_certs()
+    except SigstoreError:
+        return False
+    for authority in authorities:
+        try:
+            certificate.verify_directly_issued_by(authority)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
 
 
 def certificate_identity(certificate: x509.Certificate) -> tuple[str, str]:

@@ -63,8 +63,11 @@ def test_v03_staging_bundle_verifies_against_staging_root_given_as_bytes(sig: Pa
 @pytest.mark.parametrize(
     ("artifact", "bundle", "identity"),
     [
-        ("bundle.txt", "bundle.txt.sigstore", "a@tny.town"),
-        ("bundle_v3.txt", "bundle_v3.txt.sigstore", "william@yossarian.net"),
+        ("bundle.txt", "bundle.txt.sigstore", "a@tny.town"),  # v0.1
+        ("bundle.txt", "bundle_v02.txt.sigstore", "a@tny.town"),  # v0.2 (derived, see ORIGIN.md)
+        ("bundle_v3.txt", "bundle_v3.txt.sigstore", "william@yossarian.net"),  # v0.3
+        # v0.3 with a Rekor v2 entry (hashedrekord 0.0.2, no integrated time): used to say verification_failed
+        ("rekor-v2/staging-rekor-v2.txt", "rekor-v2/staging-rekor-v2.txt.sigstore.json", "jku@goto.fi"),
     ],
 )
 def test_staging_bundles_fail_against_the_production_root(
@@ -74,6 +77,20 @@ def test_staging_bundles_fail_against_the_production_root(
     assert (outcome.result, outcome.code) == ("failed", "untrusted_root")
     assert outcome.reason.startswith("certificate does not chain to the configured trusted root")
     assert outcome.identity == identity  # who signed is still reported
+
+
+@pytest.mark.parametrize(
+    ("artifact", "bundle", "identity"),
+    [
+        ("bundle.txt", "bundle_v02.txt.sigstore", "a@tny.town"),
+        ("rekor-v2/staging-rekor-v2.txt", "rekor-v2/staging-rekor-v2.txt.sigstore.json", "jku@goto.fi"),
+    ],
+)
+def test_v02_and_rekor_v2_bundles_verify_against_their_own_root(
+    sig: Path, staging: Path, artifact: str, bundle: str, identity: str
+) -> None:
+    outcome = verify(sig, artifact, bundle, staging, identity, GITHUB_OAUTH)
+    assert (outcome.result, outcome.identity, outcome.code) == ("verified", identity, "")
 
 
 def test_dsse_bundle_verifies_against_production(sig: Path, production: Path) -> None:
