@@ -15,6 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = pack_verify(options["file"])
+        if result.code:  # the archive itself is damaged: one line with the stable code (and the member)
+            raise CommandError(result.problems[0])
         for problem in result.problems:
             self.stderr.write(f"MISMATCH {problem}")
         if not result.ok:
