@@ -10,9 +10,19 @@ from qlrf.demo import demo_load
 
 pytestmark = pytest.mark.django_db
 
-GLOBAL_MODELS = {"auth.group", "auth.user", "django_q.schedule", "django_q.success", "django_q.failure",
-                 "django_q.ormq", "guardian.userobjectpermission", "guardian.groupobjectpermission",
-                 "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"}  # login lockout: superusers only
+GLOBAL_MODELS = {
+    "auth.group",
+    "auth.user",
+    "django_q.schedule",
+    "django_q.success",
+    "django_q.failure",
+    "django_q.ormq",
+    "guardian.userobjectpermission",
+    "guardian.groupobjectpermission",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+}  # login lockout: superusers only
 
 
 def _tenant_admins():
@@ -52,8 +62,9 @@ def test_another_tenants_admin_sees_nothing_of_acme(client, demo):
         response = client.get(url)
         assert response.status_code in (200, 403), url
         assert "acme" not in response.content.decode().lower(), url
-        obj = model._default_manager.filter(organization__slug="acme").first() if hasattr(model, "organization") \
-            else None
+        obj = (
+            model._default_manager.filter(organization__slug="acme").first() if hasattr(model, "organization") else None
+        )
         if obj is not None:
             change = client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
             assert change.status_code in (302, 403, 404), f"{url} change page of acme's {obj.pk}"

@@ -12,7 +12,11 @@ WINDOWS = (EXAMPLES / "windows-server-2022.contract.yaml").read_text()
 def register(tenant, contract, version, *, publish=True, parent=None, artifacts=()):
     """Register (and by default publish) ``version`` from ``contract`` in ``tenant``'s organisation."""
     image_version, _ = image_version_register(
-        actor=None, organization=tenant.organization, contract=contract, version=version, parent=parent,
+        actor=None,
+        organization=tenant.organization,
+        contract=contract,
+        version=version,
+        parent=parent,
         artifacts=list(artifacts),
     )
     if publish:
