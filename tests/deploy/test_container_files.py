@@ -81,7 +81,7 @@ def test_every_copied_path_exists_and_survives_the_dockerignore():
 
 def test_compose_has_the_expected_services_and_healthchecks():
     services = compose()["services"]
-    assert sorted(services) == ["postgres", "proxy", "redis", "web", "worker"]
+    assert sorted(services) == ["events-relay", "postgres", "proxy", "redis", "web", "worker"]
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:7")
     for name, service in services.items():
@@ -91,6 +91,9 @@ def test_compose_has_the_expected_services_and_healthchecks():
     assert services["web"]["image"] == services["worker"]["image"] == "${APP_IMAGE:-qlrf:latest}"
     assert services["web"]["build"] == {"context": "../..", "dockerfile": "deploy/docker/Dockerfile"}
     assert services["worker"]["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert services["events-relay"]["command"] == ["manage", "events_relay"]
+    assert services["events-relay"]["image"] == services["web"]["image"]
+    assert services["events-relay"]["depends_on"] == {"web": {"condition": "service_healthy"}}
     assert services["web"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},

@@ -196,3 +196,22 @@ def test_worker_runs_qcluster_with_an_exec_liveness_probe(default_objects):
     budget = default_objects[("PodDisruptionBudget", "rf-qlrf-web")]["spec"]
     assert budget["maxUnavailable"] == 1
     assert budget["selector"]["matchLabels"]["app.kubernetes.io/component"] == "web"
+
+
+EVENTS_VALUES = {"events": {"relay": {"enabled": True, "replicaCount": 2}, "consumer": {"enabled": True}}}
+
+
+def test_event_relay_and_consumer_deployments_render_behind_their_flags(default_objects):
+    assert not [key for key in default_objects if "events" in key[1]]  # off by default
+    objs = objects(render(EVENTS_VALUES))
+    relay = container(objs, "Deployment", "rf-qlrf-events-relay", "events-relay")
+    consumer = container(objs, "Deployment", "rf-qlrf-events-consumer", "events-consumer")
+    assert relay["args"] == ["manage", "events_relay"]
+    assert consumer["args"] == ["manage", "events_consume"]
+    assert objs[("Deployment", "rf-qlrf-events-relay")]["spec"]["replicas"] == 2
+    for name in ("rf-qlrf-events-relay", "rf-qlrf-events-consumer"):
+        doc = objs[("Deployment", name)]
+        assert kubernetes_validate.validate(doc, K8S_VERSION, strict=True) == "1.33"
+        assert pod_spec(objs, "Deployment", name)["securityContext"]["runAsNonRoot"] is True
+    report = helm.lint(CHART, EVENTS_VALUES, strict=True, kube_version="v" + K8S_VERSION)
+    assert report["errors"] == [] and [m for m in report["messages"] if m["severity"] >= 2] == []
