@@ -227,5 +227,30 @@ class ImageVersionDetailView(LoginRequiredMixin, TemplateView):
             history=list(history),
             ancestors=image_version_ancestry(version),
             children=_children_tree(user, version),
+            scans=_scans(version),
         )
         return context
+
+
+def _scans(version: ImageVersion) -> list[dict]:
+    """The version's scan summaries, newest first: open and suppressed findings, baseline states, overlay chains."""
+    from apps.compliance.models import ScanSummary
+    from apps.compliance.services.scan_counts import control_statuses, open_levels, suppressed_total
+
+    rows = []
+    summaries = ScanSummary.objects.filter(organization=version.organization, version=version).order_by("-id")[:20]
+    for summary in summaries:
+        counts = summary.counts or {}
+        row = {"summary": summary, "kind": summary.kind, "tool": summary.tool}
+        if summary.kind == "sarif":
+            row.update(
+                open=open_levels(counts),
+                open_total=sum(open_levels(counts).values()),
+                suppressed_total=suppressed_total(counts),
+                suppressions=counts.get("suppressions") or [],
+                baseline=counts.get("baseline") or {},
+            )
+        else:
+            row.update(statuses=control_statuses(counts), chain=counts.get("chain") or [])
+        rows.append(row)
+    return rows
