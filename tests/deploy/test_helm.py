@@ -215,3 +215,33 @@ def test_event_relay_and_consumer_deployments_render_behind_their_flags(default_
         assert pod_spec(objs, "Deployment", name)["securityContext"]["runAsNonRoot"] is True
     report = helm.lint(CHART, EVENTS_VALUES, strict=True, kube_version="v" + K8S_VERSION)
     assert report["errors"] == [] and [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+MONITORING_VALUES = {"monitoring": {"serviceMonitor": {"enabled": True}, "prometheusRule": {"enabled": True}}}
+
+
+@pytest.mark.django_db
+def test_monitoring_objects_render_and_every_alert_and_panel_uses_an_exported_metric(default_objects, client):
+    import json
+    import re
+    from pathlib import Path
+
+    assert not [key for key in default_objects if key[0] in ("ServiceMonitor", "PrometheusRule")]  # off by default
+    objs = objects(render(MONITORING_VALUES))
+    monitor = objs[("ServiceMonitor", FULLNAME)]["spec"]
+    assert monitor["endpoints"][0]["path"] == "/metrics" and monitor["endpoints"][0]["port"] == "http"
+    service = objs[("Service", "rf-qlrf-web")]
+    assert all(service["metadata"]["labels"].get(k) == v for k, v in monitor["selector"]["matchLabels"].items())
+    rules = [r for g in objs[("PrometheusRule", "rf-qlrf-event-bus")]["spec"]["groups"] for r in g["rules"]]
+    assert {r["alert"] for r in rules} >= {"QlrfEventsBacklogOld", "QlrfEventsDeadLettersGrowing",
+                                         "QlrfWebhookDeliveriesFailing"}  # fmt: skip
+    body = client.get("/metrics").content.decode()
+    exported = set(re.findall(r"^([a-z_]+)(?:\{| )", body, re.M))
+    exported |= set(re.findall(r"^# TYPE (\w+) ", body, re.M))  # families without samples yet
+    exported |= {f"{name}_total" for name in re.findall(r"^# TYPE (\w+) counter$", body, re.M)}
+    dashboard = json.loads((Path(CHART).parents[1] / "monitoring" / "event-bus-dashboard.json").read_text())
+    expressions = [r["expr"] for r in rules] + [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {name for expr in expressions for name in re.findall(r"\bqlrf_\w+", expr)}
+    assert used and used <= exported, used - exported
+    report = helm.lint(CHART, MONITORING_VALUES, strict=True, kube_version="v" + K8S_VERSION)
+    assert report["errors"] == [] and [m for m in report["messages"] if m["severity"] >= 2] == []
