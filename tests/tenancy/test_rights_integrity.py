@@ -4,6 +4,7 @@ import statistics
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from guardian.shortcuts import get_perms
 
@@ -156,3 +157,62 @@ def test_admin_hides_other_organisations_users_and_locks_service_account_members
     membership.refresh_from_db()
     assert membership.role == "viewer"
     assert ApiToken.objects.get(service_user=membership.user).revoked_at is None
+
+
+def _effective(token, organization, project):
+    """What the token can do, from the grants restrict() and ensure_permitted read."""
+    from apps.tenancy.roles import PERMISSIONS
+    from apps.tenancy.services import has_permission
+
+    user = token.service_user
+    user.refresh_from_db()
+    on_org = {c for c in PERMISSIONS if has_permission(user, c, organization)}
+    assert set(get_perms(user, project)) == set(), "a token never holds a project grant"
+    assert set(get_perms(user, organization)) == on_org
+    return on_org
+
+
+@pytest.mark.parametrize("role", ["viewer", "operator", "engineer", "admin"])
+def test_a_tokens_effective_rights_always_equal_its_recorded_role(tenant_a, role):
+    """Every membership mutation path (API, services, the token endpoint) leaves the token's rights its role's."""
+    from apps.tenancy.roles import ROLE_PERMISSIONS
+
+    organization = tenant_a.organization
+    project = ProjectFactory(organization=organization)
+    token, raw, membership = _token_membership(tenant_a, role=role)
+    expected = set(ROLE_PERMISSIONS[role])
+    assert _effective(token, organization, project) == expected
+    admin = client_for(tenant_a.users["admin"])
+    url = reverse("membership-detail", args=[membership.pk])
+    for other in ("viewer", "operator", "engineer", "admin"):
+        response = admin.patch(url, {"role": other}, format="json")
+        assert response.status_code == 409, (other, response.content)
+        assert admin.put(url, {"role": other}, format="json").status_code in (405, 409)
+        with pytest.raises(Conflict):
+            membership_update(actor=None, membership=membership, role=other)
+        response = admin.post(
+            reverse("membership-list"),
+            {"user": token.service_user.username, "role": other, "project": project.slug},
+            format="json",
+        )
+        assert response.status_code == 400
+        with pytest.raises((Conflict, ValidationError)):
+            membership_add(actor=None, organization=organization, user=token.service_user, role=other, project=project)
+        # The token's own endpoint cannot retag it either.
+        admin.patch(reverse("api-token-detail", args=[token.pk]), {"role": other}, format="json")
+        token.refresh_from_db()
+        assert token.role == role
+        assert _effective(token, organization, project) == expected
+    # Deleting the membership is refused everywhere; revoking the token is the way out, and it leaves no rights.
+    assert admin.delete(url).status_code == 409
+    with pytest.raises(Conflict):
+        membership_remove(actor=None, membership=membership)
+    assert Membership.objects.get(pk=membership.pk).role == role
+    assert _effective(token, organization, project) == expected
+    assert admin.post(reverse("api-token-revoke", args=[token.pk])).status_code == 200
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert _effective(token, organization, project) == set()
+    as_token = client_for(None)
+    as_token.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert as_token.get(reverse("project-list")).status_code == 401
