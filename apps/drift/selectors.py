@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from dataclasses import asdict, dataclass
 
-from django.core.cache import cache
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Min, Sum
 from django.utils import timezone
 
-from apps.images.models import ChannelAssignment, ImageArtifact, ImageVersion
-from apps.inventory.models import ScanRun
+from apps.images.models import ChannelAssignment, ImageVersion
 from apps.tenancy.models import Environment, Site
+from qlrf.cache_generation import cached
 
-from .engine import FINISHED, drift_evaluate, outdated_assets
+from .engine import drift_evaluate, outdated_assets
 from .models import DriftSnapshot, DriftSnapshotAsset, DriftSnapshotRow
 from .reports import DriftReportSet, build_report_set, live_cells, rag_for, snapshot_cells
 
@@ -123,48 +123,45 @@ def drift_as_of(organization, as_of: str | None) -> tuple[datetime.datetime | No
     return (at, snapshot_as_of(organization, at)) if at is not None else (None, None)
 
 
-def drift_live_stamp(organization) -> tuple[tuple, int]:
-    """What a live report depends on (compared for equality), and how long it may be cached at most.
-
-    Small indexed reads (~1 ms): the latest finished scan, the channel assignments, the artifacts, the versions'
-    revocations, environment and site slugs. An entry also ends at the next grace end or scheduled revocation.
-    """
+def drift_live_lifetime(organization) -> int:
+    """How long a live report may be reused at most: until the next grace end or scheduled revocation (time
+    changes the answer there without any write), and never more than LIVE_REPORT_TTL (drift ages count days)."""
     now = timezone.now()
-    assignments = ChannelAssignment.objects.filter(organization=organization).aggregate(
-        last=Max("id"), next=Min("grace_until", filter=Q(grace_until__gt=now))
-    )
-    versions = ImageVersion.objects.filter(organization=organization)
-    stamp = (
-        ScanRun.objects.filter(organization=organization, status__in=FINISHED).aggregate(last=Max("id"))["last"],
-        assignments["last"],
-        tuple(
-            ImageArtifact.objects.filter(organization=organization).aggregate(n=Count("id"), last=Max("id")).values()
-        ),
-        tuple(versions.exclude(revoked_at=None).order_by("id").values_list("id", "revoked_at")),
-        tuple(Environment.objects.filter(organization=organization).order_by("id").values_list("id", "slug")),
-        tuple(Site.objects.filter(organization=organization).order_by("id").values_list("id", "slug")),
-    )
-    boundaries = [assignments["next"], versions.filter(revoked_at__gt=now).aggregate(next=Min("revoked_at"))["next"]]
+    boundaries = [
+        ChannelAssignment.objects.filter(organization=organization, grace_until__gt=now).aggregate(
+            next=Min("grace_until")
+        )["next"],
+        ImageVersion.objects.filter(organization=organization, revoked_at__gt=now).aggregate(next=Min("revoked_at"))[
+            "next"
+        ],
+    ]
     ends = [(b - now).total_seconds() for b in boundaries if b is not None]
-    return stamp, max(1, int(min([LIVE_REPORT_TTL, *ends])))
+    return max(1, int(min([LIVE_REPORT_TTL, *ends])))
 
 
 def drift_report_data(organization, *, filters: DriftFilters = DriftFilters(), as_of: str | None = None) -> dict:
-    """``drift_report_build`` as plain data; the live answer is reused while nothing it depends on has changed.
-
-    The cache entry is keyed by organisation and filters and carries ``drift_live_stamp``: a scan, a promotion, a
-    revocation, a new artifact or a renamed environment/site gives a new stamp, and grace ends cut the lifetime.
-    """
+    """``drift_report_build`` as plain data; the live answer comes from ``drift_report_live``."""
     if as_of:
         return asdict(drift_report_build(organization, filters=filters, as_of=as_of))
+    return drift_report_live(organization, filters=filters)[0]
+
+
+def drift_report_live(organization, *, filters: DriftFilters = DriftFilters()) -> tuple[dict, str]:
+    """The live report as plain data and its entity tag, reused until the organisation's generation moves.
+
+    Every committed write (scan, promotion, revocation, upload, membership, environment/site) bumps the generation
+    (qlrf/cache_generation.py), so a hit needs no query on the fleet; grace ends cut the lifetime
+    (drift_live_lifetime). The tag is minted per build: equal tags mean the same cached answer.
+    """
     filters.validate(organization)
-    stamp, timeout = drift_live_stamp(organization)
-    key = f"drift-report:{organization.pk}:{filters.environment}:{filters.platform}:{filters.site}"
-    hit = cache.get(key)
-    if hit is None or hit[0] != stamp:
-        hit = (stamp, asdict(drift_report_build(organization, filters=filters)))
-        cache.set(key, hit, timeout)
-    return hit[1]
+    parts = (filters.environment, filters.platform, filters.site)
+
+    def build():
+        data = asdict(drift_report_build(organization, filters=filters))
+        return data, drift_live_lifetime(organization), uuid.uuid4().hex
+
+    data, _, tag = cached(organization, "drift-report", parts, build, lambda hit: hit[1])
+    return data, tag
 
 
 def drift_report_build(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import asdict
 
 from django.utils import timezone
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from apps.tenancy.models import Organization
 from qlrf.api.exceptions import error_response
 from qlrf.api.pagination import StandardPagination
+from qlrf.cache_generation import generation
 
 from ..reports import outdated_asset
 from ..selectors import (
@@ -22,6 +24,7 @@ from ..selectors import (
     drift_as_of,
     drift_outdated_list,
     drift_report_data,
+    drift_report_live,
     drift_trend,
 )
 from . import serializers as s
@@ -85,8 +88,11 @@ class DriftReportView(DriftView):
         """DriftReports per platform × environment × site, with roll-ups per environment, site and platform."""
         organization = self.organization(request)
         filters, as_of = self.filters(request), request.query_params.get("as_of")
-        report = drift_report_data(organization, filters=filters, as_of=as_of)
-        return Response({"organization": organization.slug, **report})
+        if as_of:
+            report = drift_report_data(organization, filters=filters, as_of=as_of)
+            return Response({"organization": organization.slug, **report})
+        report, tag = drift_report_live(organization, filters=filters)
+        return conditional(request, f"report-{tag}", lambda: {"organization": organization.slug, **report})
 
 
 class OutdatedPagination(StandardPagination):
@@ -162,7 +168,12 @@ class DriftTrendView(DriftView):
         today = (at or timezone.now()).astimezone(datetime.UTC).date()
         start = _date(request.query_params.get("from"), "from", today - datetime.timedelta(days=30))
         end = _date(request.query_params.get("to"), "to", today)
-        points = drift_trend(
+        query = request.META.get("QUERY_STRING", "")
+        tag = hashlib.sha256(f"{organization.pk}|{generation(organization)}|{today}|{query}".encode()).hexdigest()
+        return conditional(request, f"trend-{tag[:32]}", lambda: self.points(organization, request, start, end, at))
+
+    def points(self, organization, request, start, end, at):
+        return drift_trend(
             organization,
             environment=request.query_params.get("env") or None,
             start=start,
@@ -170,7 +181,19 @@ class DriftTrendView(DriftView):
             interval=request.query_params.get("interval", "day"),
             as_of=at,
         )
-        return Response(points)
+
+
+def conditional(request, tag: str, body) -> Response:
+    """``304 Not Modified`` when the client already holds ``tag`` (``If-None-Match``), else 200 with ``ETag``.
+
+    ``body`` is only called on a 200, so a 304 reads nothing from the fleet (ADR 015: generation caches).
+    """
+    etag = f'"{tag}"'
+    wanted = [part.strip() for part in request.headers.get("If-None-Match", "").split(",")]
+    response = Response(status=304) if etag in wanted or f"W/{etag}" in wanted else Response(body())
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _date(value: str | None, name: str, default: datetime.date) -> datetime.date:

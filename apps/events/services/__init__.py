@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from qlrf.cache_generation import generation_bump
+
 from ..models import OutboxEvent
 
 SCHEMA_VERSION = 1
@@ -56,6 +58,7 @@ def emit(*, organization, type: str, payload: dict, subject: str = "") -> Outbox
     """Validate an event and write it to the outbox inside the caller's transaction (never outside one)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() must be called inside the transaction that writes the data it describes")
+    generation_bump(organization)  # cached reads of this organisation miss from the commit on (ADR 015)
     event = OutboxEvent(
         id=uuid.uuid4(),
         organization=organization,

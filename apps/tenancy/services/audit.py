@@ -7,6 +7,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.forms.models import model_to_dict
 
+from qlrf.cache_generation import generation_bump
 from qlrf.middleware import current_request_context
 
 from ..models import AuditEvent
@@ -23,6 +24,7 @@ def snapshot(instance) -> dict:
 
 def audit_record(*, organization, actor, action: str, obj, before: dict | None = None, after: dict | None = None):
     """Append one audit event; ``actor`` None means the installation itself (CLI, scheduled task)."""
+    generation_bump(organization)  # cached reads of this organisation miss from the commit on (ADR 015)
     context = current_request_context()
     changes = {}
     if before is not None:
