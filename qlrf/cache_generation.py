@@ -2,10 +2,10 @@
 
 Every write service records an audit event (``audit_record``) or an outbox event (``emit``) inside its transaction;
 both call :func:`generation_bump`, which increments the organisation's counter in the shared cache at once and again
-*on commit* (so nothing built from not-yet-committed data survives the commit). Cached reads put :func:`generation` in their key, so the first read after a
-committed write misses, in every process sharing the cache (Redis in production, local memory on the embedded
-default), and nothing else needs invalidating or stamp queries. A counter lost to eviction is re-seeded from the
-clock, never reset to a value an old entry could carry.
+on commit (so nothing built from not-yet-committed data survives the commit). Cached reads put :func:`generation` in
+their key, so the first read after a committed write misses, in every process sharing the cache (Redis in
+production, local memory on the embedded default), and nothing else needs invalidating or stamp queries. A counter
+lost to eviction is re-seeded from the clock, never reset to a value an old entry could carry.
 """
 
 from __future__ import annotations
