@@ -235,6 +235,7 @@ class ImageVersionDetailView(LoginRequiredMixin, TemplateView):
 def _scans(version: ImageVersion) -> list[dict]:
     """The version's scan summaries, newest first: open and suppressed findings, baseline states, overlay chains."""
     from apps.compliance.models import ScanSummary
+    from apps.compliance.parsers.sarif import BASELINE_STATES
     from apps.compliance.services.scan_counts import control_statuses, open_levels, suppressed_total
 
     rows = []
@@ -248,7 +249,12 @@ def _scans(version: ImageVersion) -> list[dict]:
                 open_total=sum(open_levels(counts).values()),
                 suppressed_total=suppressed_total(counts),
                 suppressions=counts.get("suppressions") or [],
-                baseline=counts.get("baseline") or {},
+                # in SARIF's order: PostgreSQL's jsonb does not keep the stored key order
+                baseline=[
+                    (state, (counts.get("baseline") or {}).get(state))
+                    for state in BASELINE_STATES
+                    if (counts.get("baseline") or {}).get(state)
+                ],
             )
         else:
             row.update(statuses=control_statuses(counts), chain=counts.get("chain") or [])
