@@ -43,7 +43,8 @@ class Cell:
 
     @property
     def coverage_pct(self) -> float | None:
-        """compliant / (compliant + outdated + unmanaged); stale and stopped machines are excluded."""
+        """compliant / (compliant + outdated + unmanaged); stale machines are excluded, stopped ones count unless the
+        organisation leaves them out (``coverage_excludes_not_running``)."""
         denominator = self.compliant + self.outdated + self.unmanaged
         return round(100.0 * self.compliant / denominator, 2) if denominator else None
 
@@ -55,6 +56,7 @@ class Evaluation:
     verdicts: dict[tuple[int | None, int], Verdict] = field(default_factory=dict)  # (env, version) → verdict
     labels: dict[int, str] = field(default_factory=dict)  # version id → family@version
     stale: Q = field(default_factory=Q)  # which assets were stale at ``at`` (see ``stale_condition``)
+    excludes_not_running: bool = False  # the organisation leaves stopped machines out of coverage
 
 
 class Rules:
@@ -135,13 +137,16 @@ def drift_evaluate(organization, at: datetime.datetime | None = None) -> Evaluat
         .annotate(n=Count("id"))
         .order_by()
     )
+    excludes_not_running = evaluation.excludes_not_running = organization.coverage_excludes_not_running
     for group in groups:
         cell = evaluation.cells.setdefault((group["environment_id"], group["platform"], group["site_id"]), Cell())
         count = group["n"]
         cell.total += count
         if not group["running"]:
-            cell.not_running += count
-        elif group["stale"]:
+            cell.not_running += count  # how many of the cell's machines are not running (they are classified too)
+            if excludes_not_running:  # the organisation's other view: left out of coverage
+                continue
+        if group["stale"]:
             cell.stale += count
         elif group["image_version_id"] is None:
             cell.unmanaged += count
@@ -158,20 +163,25 @@ def drift_evaluate(organization, at: datetime.datetime | None = None) -> Evaluat
 
 
 def outdated_assets(organization, evaluation: Evaluation):
-    """The outdated running assets of an evaluation, annotated with ``outdated_since``: one query."""
+    """The outdated assets of an evaluation (stopped ones too, unless the organisation leaves them out of coverage),
+    annotated with ``outdated_since`` and ``running``: one query."""
     outdated = {key: v for key, v in evaluation.verdicts.items() if not v.compliant}
     if not outdated:
-        return Asset.objects.annotate(outdated_since=Value(None, output_field=DateTimeField())).none()
+        return Asset.objects.annotate(
+            outdated_since=Value(None, output_field=DateTimeField()), running=Value(True, output_field=BooleanField())
+        ).none()
     pairs = Q()
     whens = []
     for (env_id, version_id), verdict in outdated.items():
         condition = Q(environment_id=env_id, image_version_id=version_id)
         pairs |= condition
         whens.append(When(condition, then=Value(verdict.outdated_since)))
-    return (
-        fleet_at(organization, evaluation.at, evaluation.stale)
-        .filter(pairs, stale=False)
-        .exclude(state__in=NOT_RUNNING_STATES)
-        .annotate(outdated_since=Case(*whens, output_field=DateTimeField()))
-        .select_related("environment", "site", "image_version__family")
-    )
+    rows = fleet_at(organization, evaluation.at, evaluation.stale).filter(pairs, stale=False)
+    if organization.coverage_excludes_not_running:
+        rows = rows.exclude(state__in=NOT_RUNNING_STATES)
+    return rows.annotate(
+        outdated_since=Case(*whens, output_field=DateTimeField()),
+        running=Case(
+            When(state__in=NOT_RUNNING_STATES, then=Value(False)), default=Value(True), output_field=BooleanField()
+        ),
+    ).select_related("environment", "site", "image_version__family")

@@ -72,6 +72,7 @@ class DriftSnapshotAsset(TenantModel):
     outdated_since = models.DateTimeField()
     days_behind = models.PositiveIntegerField()
     reason = models.CharField(max_length=16, help_text="behind | revoked")
+    running = models.BooleanField(default=True, help_text="False: stopped or deallocated when the snapshot was taken.")
 
     objects = AppendOnlyQuerySet.as_manager()
     permission_scope = "inventory"

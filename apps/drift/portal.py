@@ -96,16 +96,17 @@ def heatmap_build(organization, report_set: DriftReportSet, *, by: str, user) ->
 def annotate_status(queryset, evaluation: Evaluation):
     """Annotate ``drift_status`` and ``outdated_since`` from the engine's verdicts: one expression, no Python loop.
 
-    Mirrors ``engine.drift_evaluate``: not running, then stale, then unmanaged, then the (environment, version) verdict.
+    Mirrors ``engine.drift_evaluate``: not running (only where the organisation leaves stopped machines out of
+    coverage), then stale, then unmanaged, then the (environment, version) verdict.
     """
     outdated = {key: verdict for key, verdict in evaluation.verdicts.items() if not verdict.compliant}
     pairs = [(Q(environment_id=env_id, image_version_id=version_id), v) for (env_id, version_id), v in outdated.items()]
-    excluded = [
-        (Q(state__in=NOT_RUNNING_STATES), NOT_RUNNING),
+    excluded = [(Q(state__in=NOT_RUNNING_STATES), NOT_RUNNING)] if evaluation.excludes_not_running else []
+    excluded += [
         (evaluation.stale, DriftStatusChoices.STALE.value),
         (Q(image_version__isnull=True), DriftStatusChoices.UNMANAGED.value),
     ]
-    since = [When(condition, then=NO_DATE) for condition, _ in excluded[:2]] + [
+    since = [When(condition, then=NO_DATE) for condition, _ in excluded[:-1]] + [
         When(condition, then=Value(verdict.outdated_since)) for condition, verdict in pairs
     ]
     status_whens = [When(condition, then=Value(status)) for condition, status in excluded] + [

@@ -10,7 +10,7 @@ from django.db.models.functions import RowNumber
 
 from apps.tenancy.models import Environment, Site
 
-from .choices import RagChoices
+from .choices import NOT_RUNNING_STATES, RagChoices
 from .engine import Cell, Evaluation, outdated_assets
 from .models import DriftSnapshot, DriftSnapshotAsset
 
@@ -40,6 +40,7 @@ class OutdatedAsset:
     days_behind: int
     outdated_since: datetime.datetime
     reason: str
+    running: bool = True  # False: stopped/deallocated, outdated all the same (it can be started again as it is)
 
 
 def outdated_asset(row, source: str, evaluation) -> OutdatedAsset:
@@ -56,6 +57,7 @@ def outdated_asset(row, source: str, evaluation) -> OutdatedAsset:
             row.days_behind,
             row.outdated_since,
             row.reason,
+            row.running,
         )
     verdict = evaluation.verdicts[(row.environment_id, row.image_version_id)]
     return OutdatedAsset(
@@ -69,6 +71,7 @@ def outdated_asset(row, source: str, evaluation) -> OutdatedAsset:
         max(0, (evaluation.at - row.outdated_since).days),
         row.outdated_since,
         verdict.reason,
+        getattr(row, "running", row.state not in NOT_RUNNING_STATES),
     )
 
 

@@ -38,7 +38,15 @@ def _write_outdated(organization, snapshot, evaluation, envs, sites) -> int:
     rows = (
         outdated_assets(organization, evaluation)
         .values_list(
-            "id", "instance_id", "name", "platform", "environment_id", "site_id", "image_version_id", "outdated_since"
+            "id",
+            "instance_id",
+            "name",
+            "platform",
+            "environment_id",
+            "site_id",
+            "image_version_id",
+            "outdated_since",
+            "running",
         )
         .iterator(chunk_size=CHUNK)
     )
@@ -59,8 +67,9 @@ def _write_outdated(organization, snapshot, evaluation, envs, sites) -> int:
                 outdated_since=since,
                 days_behind=max(0, (evaluation.at - since).days),
                 reason=verdicts[(env_id, version_id)].reason,
+                running=running,
             )
-            for pk, instance_id, name, platform, env_id, site_id, version_id, since in chunk
+            for pk, instance_id, name, platform, env_id, site_id, version_id, since, running in chunk
         )
         written += len(chunk)
     return written

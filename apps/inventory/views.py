@@ -112,7 +112,14 @@ class AssetListView(LoginRequiredMixin, TemplateView):
         if errors:
             context.update(filter_errors=errors, **self._choices(user, organization, params))
             return context
-        assets = filterset.qs.filter(drift_status=status) if status else filterset.qs
+        if status == "not_running" and not evaluation.excludes_not_running:
+            # stopped machines are classified like the others (and count unless the organisation opts out):
+            # this filter lists them by state
+            from apps.drift.choices import NOT_RUNNING_STATES
+
+            assets = filterset.qs.filter(state__in=NOT_RUNNING_STATES)
+        else:
+            assets = filterset.qs.filter(drift_status=status) if status else filterset.qs
         assets = assets.order_by(*_ordering(sort))
         page = Paginator(assets, PAGE_SIZE).get_page(params.get("page"))
         for asset in page.object_list:

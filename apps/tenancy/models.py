@@ -70,6 +70,13 @@ class Organization(models.Model):
     rag_amber_below = models.PositiveSmallIntegerField(
         default=90, validators=[MaxValueValidator(100)], help_text="Coverage % below which a cell is amber."
     )
+    coverage_excludes_not_running = models.BooleanField(
+        default=False,
+        help_text=(
+            "Leave stopped/deallocated machines out of coverage. By default they count like running ones (as AWS "
+            "Config counts stopped instances): a machine that can be started again on an outdated image is outdated."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TenantQuerySet.as_manager()

@@ -33,14 +33,33 @@ def test_report_numbers_match_the_hand_written_expectations():
         prod.outdated_count,
         prod.unmanaged_count,
         prod.not_running_count,
-    ) == (6, 3, 2, 0, 1)
-    assert prod.coverage_pct == 60.0 and prod.rag == "red" and prod.oldest_drift_days == 13
+    ) == (6, 3, 3, 0, 1)  # the stopped machine on an old image is outdated (and counted as not running)
+    assert prod.coverage_pct == 50.0 and prod.rag == "red" and prod.oldest_drift_days == 13
     dev = by_env["dev"]
     assert (dev.compliant_assets, dev.outdated_count, dev.unmanaged_count, dev.coverage_pct) == (1, 1, 1, 33.33)
     assert by_env["staging"].coverage_pct == 100.0 and by_env["staging"].rag == "green"
     cells = {(r.environment, r.site): r for r in score.report.reports}
-    assert [a.instance_id for a in cells[("prod", None)].outdated_assets] == ["i-prod-eu-old", "i-prod-us-old-copy"]
-    assert {a.days_behind for a in cells[("prod", None)].outdated_assets} == {13}
+    outdated = cells[("prod", None)].outdated_assets
+    assert sorted(a.instance_id for a in outdated) == ["i-prod-eu-old", "i-prod-stopped-old", "i-prod-us-old-copy"]
+    assert {a.days_behind for a in outdated} == {13}
+
+
+def test_an_organisation_may_leave_stopped_machines_out_of_coverage():
+    scenario = scenario_parse(REGIONAL.read_bytes())
+    scenario["coverage_excludes_not_running"] = True
+    for asset in scenario["assets"]:
+        if asset["id"] == "i-prod-stopped-old":
+            asset["expect"] = {"status": "not_running"}
+    score = scenario_evaluate(scenario)
+    assert score.perfect, score.mismatches
+    prod = {r.environment: r for r in score.report.by_environment}["prod"]
+    counts = (prod.total_assets, prod.compliant_assets, prod.outdated_count, prod.unmanaged_count)
+    assert counts + (prod.not_running_count,) == (6, 3, 2, 0, 1) and prod.coverage_pct == 60.0
+    cells = {(r.environment, r.site): r for r in score.report.reports}
+    assert sorted(a.instance_id for a in cells[("prod", None)].outdated_assets) == [
+        "i-prod-eu-old",
+        "i-prod-us-old-copy",
+    ]
 
 
 def test_rf_drift_evaluate_prints_the_matrix_and_exits_zero(capsys):

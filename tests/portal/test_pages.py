@@ -72,7 +72,7 @@ def test_asset_list_counts_and_paging(client, tenant_a, fleet_a):
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        ("outdated", [f"alpha-{n:05d}" for n in (0, 1, 2, 3, 4, 5, 18)]),
+        ("outdated", [f"alpha-{n:05d}" for n in (0, 1, 2, 3, 4, 5, 8, 18)]),  # 8 is stopped: outdated all the same
         ("unmanaged", ["alpha-00023"]),
         ("stale", ["alpha-00024"]),
         ("not_running", ["alpha-00008"]),
@@ -130,9 +130,9 @@ def test_dashboard_figures(client, tenant_a, fleet_a):
     client.force_login(tenant_a.users["viewer"])
     response = client.get(reverse("portal:dashboard"))
     total = response.context["report"].total
-    assert (total.outdated_count, total.unmanaged_count, total.stale_count, total.compliant_assets) == (7, 1, 1, 15)
+    assert (total.outdated_count, total.unmanaged_count, total.stale_count, total.compliant_assets) == (8, 1, 1, 15)
     changes = response.context["changes"]
-    assert (changes.new_drift, changes.week_ago, len(changes.promotions), changes.revocations) == (7, None, 3, [])
+    assert (changes.new_drift, changes.week_ago, len(changes.promotions), changes.revocations) == (8, None, 3, [])
     body = response.content.decode()
     assert "no snapshot a week ago" in body
     assert "fleet-alpha" in body and "Succeeded" in body
@@ -144,14 +144,14 @@ def test_heatmap_cells_have_rag_text_icon_and_drilldown(client, tenant_a, fleet_
     grid = {(row[0], cell.column): cell for row, cells in response.context["heatmap"].grid for cell in cells}
     assert {key: (cell.rag, cell.coverage) for key, cell in grid.items()} == {
         ("aws-eu", "dev"): ("amber", 80.0),
-        ("aws-eu", "prod"): ("red", 25.0),
+        ("aws-eu", "prod"): ("red", 22.22),  # 2 of 9: the stopped machine on an old image counts
         ("aws-us", "dev"): (None, None),
         ("aws-us", "prod"): ("green", 90.0),
     }
     body = response.content.decode()
     red = re.search(r'<td class="heat heat-red">(.*?)</td>', body, re.S).group(1)
     assert 'href="/assets/?environment=prod&amp;site=aws-eu&amp;status=outdated"' in red
-    assert 'class="rag-icon"' in red and "Red" in red and "25.0%" in red and "6 outdated of 9" in red
+    assert 'class="rag-icon"' in red and "Red" in red and "22.2" in red and "7 outdated of 9" in red
     amber = re.search(r'<td class="heat heat-amber">(.*?)</td>', body, re.S).group(1)
     assert 'class="rag-icon"' in amber and "Amber" in amber
     green = re.search(r'<td class="heat heat-green">(.*?)</td>', body, re.S).group(1)

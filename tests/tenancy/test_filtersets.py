@@ -21,8 +21,8 @@ from tests.inventory.conftest import synthetic
 pytestmark = pytest.mark.django_db
 
 FOREIGN_ROWS = {
-    "images.imageversion": lambda tenant: register(tenant, UBUNTU, "2024.01.1"),
-    "images.imagefamily": lambda tenant: register(tenant, UBUNTU, "2024.01.1").family,
+    "images.imageversion": lambda tenant: register(tenant, UBUNTU, "2024.1.1"),
+    "images.imagefamily": lambda tenant: register(tenant, UBUNTU, "2024.1.1").family,
     "inventory.connector": lambda tenant: synthetic(tenant, name="foreign", count=1),
     "tenancy.environment": lambda tenant: EnvironmentFactory(organization=tenant.organization),
     "tenancy.project": lambda tenant: ProjectFactory(organization=tenant.organization),
@@ -78,8 +78,8 @@ def test_installation_exports_choose_ids_within_the_filtered_organisation(tenant
     from apps.compliance.filtersets import UploadFilterSet
     from apps.compliance.models import Upload
 
-    foreign = register(tenant_b, UBUNTU, "2024.01.1")
-    own = register(tenant_a, UBUNTU, "2024.01.1")
+    foreign = register(tenant_b, UBUNTU, "2024.1.1")
+    own = register(tenant_a, UBUNTU, "2024.1.1")
     queryset = Upload.objects.filter(organization=tenant_a.organization)
     org = tenant_a.organization
     assert UploadFilterSet({"version": own.pk}, queryset=queryset, organization=org).is_valid()

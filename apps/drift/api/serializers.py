@@ -14,6 +14,7 @@ class OutdatedAssetSerializer(serializers.Serializer):
     days_behind = serializers.IntegerField()
     outdated_since = serializers.DateTimeField()
     reason = serializers.CharField()
+    running = serializers.BooleanField(help_text="False: the machine is stopped or deallocated (outdated all the same)")
 
 
 class DriftReportSerializer(serializers.Serializer):

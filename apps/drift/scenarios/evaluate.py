@@ -13,6 +13,7 @@ from ..reports import build_report_set, live_cells
 from .load import scenario_load
 
 STATUSES = ("compliant", "outdated", "unmanaged", "stale", "not_running", "absent")
+running: dict[str, bool] = {}  # instance id → running, from the last _computed (one scenario at a time)
 
 
 @dataclass
@@ -35,12 +36,14 @@ class ScenarioScore:
 
 
 def _computed(organization) -> dict[str, tuple[str, int | None, str | None]]:
-    """instance id → (status, days behind, version) for every machine of the scenario."""
+    """instance id → (status, days behind, version) for every machine of the scenario; ``running`` beside it."""
     evaluation = drift_evaluate(organization)
     results = {}
+    running.clear()
     for asset in fleet_at(organization, evaluation.at).select_related("image_version__family"):
+        running[asset.instance_id] = asset.state not in NOT_RUNNING_STATES
         version = str(asset.image_version) if asset.image_version else None
-        if asset.state in NOT_RUNNING_STATES:
+        if asset.state in NOT_RUNNING_STATES and organization.coverage_excludes_not_running:
             results[asset.instance_id] = ("not_running", None, version)
         elif asset.stale:
             results[asset.instance_id] = ("stale", None, version)
@@ -72,4 +75,8 @@ def scenario_evaluate(scenario: dict) -> ScenarioScore:
             score.mismatches.append(f"{asset['id']}: expected {expect['days_behind']} days behind, computed {days}")
         elif "version" in expect and version != expect["version"]:
             score.mismatches.append(f"{asset['id']}: expected version {expect['version']}, computed {version}")
+        elif "running" in expect and running.get(asset["id"]) != expect["running"]:
+            score.mismatches.append(
+                f"{asset['id']}: expected running {expect['running']}, computed {running.get(asset['id'])}"
+            )
     return score

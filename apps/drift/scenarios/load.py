@@ -124,7 +124,9 @@ def scenario_load(scenario: dict) -> Organization:
     """A fresh organisation holding the scenario: registry, channel history, and two scans of its machines."""
     now = timezone.now()
     organization = Organization.objects.create(
-        name=f"scenario {uuid.uuid4().hex[:8]}", slug=f"scenario-{uuid.uuid4().hex[:8]}"
+        name=f"scenario {uuid.uuid4().hex[:8]}",
+        slug=f"scenario-{uuid.uuid4().hex[:8]}",
+        coverage_excludes_not_running=scenario.get("coverage_excludes_not_running", False),
     )
     environments = {
         slug: Environment.objects.create(

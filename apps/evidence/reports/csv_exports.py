@@ -171,6 +171,7 @@ OUTDATED_HEADER = [
     "days_behind",
     "outdated_since",
     "reason",
+    "running",
 ]
 
 
