@@ -392,8 +392,10 @@ def prepare(args) -> dict:
 # aggregate. Only then are the groups joined to the verdicts and summed per cell. Tried and slower, same counts:
 # joining every asset to the verdicts before one GROUP BY (1.7x the next one at 100k), and grouping by the raw
 # connector, last_seen and state columns (the planner over-estimates the groups and sorts to disk: 2.7x at 1M).
-# Same rules as the engine: not running > stale > unmanaged > compliant/outdated; compliant = not revoked by T and
-# (no assignment in force, or at/above the golden version_key, or the previous golden inside its grace period).
+# Same rules as the engine (an organisation counting stopped machines, the default): stale > unmanaged >
+# compliant/outdated for every machine, stopped ones too, which are also counted as not running; compliant = not
+# revoked by T and (no assignment in force, or at/above the golden version_key, or the previous golden inside its
+# grace period).
 LATEST_SCAN_SQL = """
 WITH latest_scan AS (
     SELECT DISTINCT ON (connector_id) connector_id, started_at
@@ -431,9 +433,8 @@ BODY_SQL = """
     WHERE a.organization_id = %(org)s AND a.first_seen <= %(at)s AND (a.removed_at IS NULL OR a.removed_at > %(at)s)
     GROUP BY a.environment_id, a.platform, a.site_id, a.image_version_id, not_running, stale
 ), classified AS (
-    SELECT g.environment_id, g.platform, g.site_id, g.n,
-           CASE WHEN g.not_running THEN 'not_running'
-                WHEN g.stale THEN 'stale'
+    SELECT g.environment_id, g.platform, g.site_id, g.n, g.not_running,
+           CASE WHEN g.stale THEN 'stale'
                 WHEN g.image_version_id IS NULL THEN 'unmanaged'
                 WHEN vd.compliant THEN 'compliant'
                 ELSE 'outdated' END AS status
@@ -446,7 +447,7 @@ SELECT environment_id, platform, site_id,
        coalesce(sum(n) FILTER (WHERE status = 'outdated'), 0)::bigint,
        coalesce(sum(n) FILTER (WHERE status = 'unmanaged'), 0)::bigint,
        coalesce(sum(n) FILTER (WHERE status = 'stale'), 0)::bigint,
-       coalesce(sum(n) FILTER (WHERE status = 'not_running'), 0)::bigint
+       coalesce(sum(n) FILTER (WHERE not_running), 0)::bigint
 FROM classified
 GROUP BY environment_id, platform, site_id
 """
