@@ -79,3 +79,53 @@ class DriftSnapshotAsset(TenantModel):
 
     class Meta:
         ordering = ["snapshot", "-days_behind", "instance_id"]
+
+
+class DriftOutdatedBuild(TenantModel):
+    """One live evaluation's outdated assets, frozen in page order: ``/drift/outdated`` pages read it (ADR 021).
+
+    A cache, not history: made on the first read of a generation (qlrf/cache_generation.py), serving new first pages
+    until ``expires_at`` (the live report's lifetime), and kept 15 minutes longer for cursors
+    already handed out; then deleted (410 ``cursor_expired``).
+    """
+
+    generation = models.BigIntegerField()
+    at = models.DateTimeField(help_text="The instant the fleet was evaluated; days_behind counts from it.")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    total = models.PositiveIntegerField(default=0)
+    cells = models.JSONField(default=list, help_text="[[environment, platform, site, count], …] for filtered counts")
+
+    permission_scope = "inventory"
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "generation", "expires_at"], name="driftoutdated_current")]
+
+
+class DriftOutdatedEntry(TenantModel):
+    """One outdated asset of a build, with its place in either order (``seq_desc``: most days behind first)."""
+
+    build = models.ForeignKey(
+        DriftOutdatedBuild, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )  # the two (build, seq) indexes lead with it
+    asset_id = models.BigIntegerField()
+    instance_id = models.CharField(max_length=300)
+    name = models.CharField(max_length=300, blank=True)
+    platform = models.CharField(max_length=16)
+    environment_slug = models.CharField(max_length=100, blank=True)
+    site_slug = models.CharField(max_length=100, blank=True)
+    version = models.CharField(max_length=200)
+    baseline = models.CharField(max_length=200, blank=True)
+    outdated_since = models.DateTimeField()
+    reason = models.CharField(max_length=16)
+    running = models.BooleanField(default=True)
+    seq_desc = models.PositiveIntegerField()
+    seq_asc = models.PositiveIntegerField()
+
+    permission_scope = "inventory"
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["build", "seq_desc"], name="driftoutdated_desc"),
+            models.Index(fields=["build", "seq_asc"], name="driftoutdated_asc"),
+        ]

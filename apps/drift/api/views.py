@@ -8,15 +8,18 @@ from dataclasses import asdict
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from apps.tenancy.models import Organization
 from qlrf.api.exceptions import error_response
 from qlrf.api.pagination import StandardPagination
+from qlrf.api.schema import ErrorSerializer
 from qlrf.cache_generation import generation
 
+from ..outdated import CursorError, outdated_page
 from ..reports import outdated_asset
 from ..selectors import (
     DriftFilters,
@@ -96,7 +99,11 @@ class DriftReportView(DriftView):
 
 
 class OutdatedPagination(StandardPagination):
-    """The page envelope plus where the rows come from: live, or which snapshot answered ``as_of`` (ADR 010)."""
+    """The page envelope plus where the rows come from: live, or which snapshot answered ``as_of`` (ADR 010).
+
+    Live pages are keyset pages of a frozen build (ADR 021): ``next``/``previous`` carry a ``cursor``; ``offset`` is
+    still accepted for a first jump. As-of pages read the immutable snapshot with ``limit``/``offset``.
+    """
 
     provenance: dict
 
@@ -105,6 +112,16 @@ class OutdatedPagination(StandardPagination):
         envelope = {key: response.data[key] for key in ("count", "next", "previous")}
         response.data = {**envelope, **self.provenance, "results": response.data["results"]}
         return response
+
+    def get_schema_operation_parameters(self, view):
+        cursor = {
+            "name": "cursor",
+            "required": False,
+            "in": "query",
+            "description": CURSOR_HELP,
+            "schema": {"type": "string"},
+        }
+        return [*super().get_schema_operation_parameters(view), cursor]
 
     def get_paginated_response_schema(self, schema):
         result = super().get_paginated_response_schema(schema)
@@ -120,12 +137,23 @@ class OutdatedPagination(StandardPagination):
         return result
 
 
+CURSOR_HELP = (
+    "Opaque position in the live list, from a page's `next` or `previous` link (ADR 021). A cursor keeps paging the "
+    "list as it stood on its first page, even after writes; once that list is retired (15 minutes after a newer one "
+    "replaced it) the answer is 410 `cursor_expired`: start again without a cursor. A cursor from another ordering or "
+    "filter, or not handed out by this API: 400 `invalid_cursor`. Not with `as_of`."
+)
+
+
 class DriftOutdatedView(DriftView):
-    pagination_class = OutdatedPagination  # the schema documents the page envelope and ?limit=&offset=
+    pagination_class = OutdatedPagination  # the schema documents the page envelope, ?limit=&offset= and ?cursor=
 
     @extend_schema(
         parameters=[*COMMON, OpenApiParameter("ordering", str, enum=["-days_behind", "days_behind"])],
-        responses=s.OutdatedAssetSerializer(many=True),
+        responses={
+            200: s.OutdatedAssetSerializer(many=True),
+            410: OpenApiResponse(ErrorSerializer, description="the cursor's list was retired (code cursor_expired)"),
+        },
         operation_id="drift_outdated",
     )
     def get(self, request):
@@ -133,11 +161,15 @@ class DriftOutdatedView(DriftView):
         organization = self.organization(request)
         descending = request.query_params.get("ordering", "-days_behind") != "days_behind"
         as_of = request.query_params.get("as_of")
+        paginator = self.pagination_class()
+        if not as_of:
+            return self.live_page(request, organization, paginator, descending)
+        if request.query_params.get("cursor"):
+            raise DriftQueryError("cursor", "as_of pages use limit and offset, not a cursor", code="invalid_cursor")
         at, snapshot = drift_as_of(organization, as_of)
         source, rows, evaluation = drift_outdated_list(
             organization, filters=self.filters(request), as_of=as_of, descending=descending
         )
-        paginator = self.pagination_class()
         paginator.provenance = {
             "source": source,
             "snapshot_id": snapshot.pk if snapshot else None,
@@ -146,6 +178,39 @@ class DriftOutdatedView(DriftView):
         }
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response([asdict(outdated_asset(row, source, evaluation)) for row in page])
+
+    def live_page(self, request, organization, paginator, descending: bool) -> Response:
+        """A keyset page of the organisation's current (or the cursor's) frozen outdated list."""
+        filters = self.filters(request)
+        filters.validate(organization)
+        limit, offset = paginator.get_limit(request), paginator.get_offset(request)
+        try:
+            page = outdated_page(
+                organization,
+                filters=filters,
+                descending=descending,
+                limit=limit,
+                offset=offset,
+                cursor=request.query_params.get("cursor") or None,
+            )
+        except CursorError as exc:
+            raise DriftQueryError("cursor", exc.message, code=exc.code, status=exc.status) from None
+        url = remove_query_param(request.build_absolute_uri(), "offset")
+
+        def link(cursor):
+            return replace_query_param(url, "cursor", cursor.encode()) if cursor else None
+
+        body = {
+            "count": page.count,
+            "next": link(page.next),
+            "previous": link(page.previous),
+            "source": "live",
+            "snapshot_id": None,
+            "snapshot_taken_at": None,
+            "as_of": None,
+            "results": [asdict(row) for row in page.rows],
+        }
+        return Response(body)
 
 
 class DriftTrendView(DriftView):
