@@ -16,6 +16,8 @@ DEFAULT_KINDS = [
     ("Deployment", "rf-qlrf-web"),
     ("Deployment", "rf-qlrf-worker"),
     ("Job", "rf-qlrf-migrate"),
+    ("NetworkPolicy", "rf-qlrf-no-ingress"),
+    ("NetworkPolicy", "rf-qlrf-web"),
     ("PodDisruptionBudget", "rf-qlrf-web"),
     ("Service", "rf-qlrf-web"),
     ("ServiceAccount", "rf-qlrf"),
@@ -55,7 +57,7 @@ def test_every_manifest_validates_against_kubernetes_schemas(fixture, request):
     objs = request.getfixturevalue(fixture)
     validated = {key: kubernetes_validate.validate(doc, K8S_VERSION, strict=True) for key, doc in objs.items()}
     assert set(validated.values()) == {"1.33"}
-    assert len(validated) == (8 if fixture == "default_objects" else 10)
+    assert len(validated) == (10 if fixture == "default_objects" else 12)
 
 
 def test_schema_validation_catches_a_broken_manifest(default_objects):
@@ -154,7 +156,7 @@ def test_secrets_come_only_from_the_existing_secret(default_objects):
 
 
 def test_an_empty_existing_secret_refuses_to_render():
-    with pytest.raises(helm.HelmRenderError, match="existingSecret must name a Secret"):
+    with pytest.raises(helm.HelmValuesError, match="at '/existingSecret': minLength: got 0, want 1"):
         render({"existingSecret": ""})
 
 
@@ -188,11 +190,11 @@ def test_media_claim_is_shared_by_web_and_worker(ingress_objects):
         assert volumes["media"] == {"name": "media", "persistentVolumeClaim": {"claimName": "qlrf-media"}}
 
 
-def test_worker_runs_qcluster_with_an_exec_liveness_probe(default_objects):
+def test_worker_runs_qcluster_with_exec_liveness_and_readiness_probes(default_objects):
     worker = container(default_objects, "Deployment", "rf-qlrf-worker", "worker")
     assert worker["args"] == ["worker"]
     assert worker["livenessProbe"]["exec"]["command"] == ["python", "/usr/local/bin/qlrf-healthcheck", "worker"]
-    assert "readinessProbe" not in worker
+    assert worker["readinessProbe"]["exec"]["command"] == ["python", "/usr/local/bin/qlrf-healthcheck", "worker"]
     budget = default_objects[("PodDisruptionBudget", "rf-qlrf-web")]["spec"]
     assert budget["maxUnavailable"] == 1
     assert budget["selector"]["matchLabels"]["app.kubernetes.io/component"] == "web"

@@ -52,14 +52,26 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 QLRF_ALLOWED_HOSTS: {{ join "," .Values.allowedHosts | quote }}
 QLRF_VAR_DIR: "/app/var"
 QLRF_MEDIA_ROOT: {{ .Values.media.mountPath | quote }}
+{{- $fixed := list "QLRF_ALLOWED_HOSTS" "QLRF_VAR_DIR" "QLRF_MEDIA_ROOT" }}
+{{- if .Values.kafka.enabled }}
+{{- $fixed = concat $fixed (list "QLRF_EVENTS_TRANSPORT" "QLRF_EVENTS_KAFKA_BOOTSTRAP") }}
+QLRF_EVENTS_TRANSPORT: "kafka"
+QLRF_EVENTS_KAFKA_BOOTSTRAP: {{ printf "%s:9092" (include "qlrf.serviceName" (list . "kafka")) | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config }}
-{{- if and (ne (toString $value) "") (not (has $key (list "QLRF_ALLOWED_HOSTS" "QLRF_VAR_DIR" "QLRF_MEDIA_ROOT"))) }}
+{{- if and (ne (toString $value) "") (not (has $key $fixed)) }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
 {{- end }}
 {{- end }}
 
-{{/* Secret variables read from the existing Secret. */}}
+{{/* The Service name of an in-chart data service: (list $ "postgresql"). */}}
+{{- define "qlrf.serviceName" -}}
+{{- printf "%s-%s" (include "qlrf.fullname" (index . 0)) (index . 1) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Secret variables read from the existing Secret. With an in-chart PostgreSQL or Redis, the URL is built from its
+Service and the password in the Secret (Kubernetes expands $(VAR) from the variables defined before it). */}}
 {{- define "qlrf.secretEnv" -}}
 {{- $secret := required "existingSecret must name a Secret holding QLRF_SECRET_KEY, QLRF_DATABASE_URL and QLRF_REDIS_URL" .Values.existingSecret -}}
 - name: QLRF_SECRET_KEY
@@ -67,22 +79,108 @@ QLRF_MEDIA_ROOT: {{ .Values.media.mountPath | quote }}
     secretKeyRef:
       name: {{ $secret }}
       key: {{ .Values.secretKeys.secretKey }}
+{{- if .Values.postgresql.enabled }}
+- name: POSTGRES_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ .Values.postgresql.passwordKey }}
+- name: QLRF_DATABASE_URL
+  value: {{ printf "postgres://%s:$(POSTGRES_PASSWORD)@%s:5432/%s" .Values.postgresql.username (include "qlrf.serviceName" (list . "postgresql")) .Values.postgresql.database | quote }}
+{{- else }}
 - name: QLRF_DATABASE_URL
   valueFrom:
     secretKeyRef:
       name: {{ $secret }}
-      key: {{ .Values.secretKeys.databaseUrl }}
+      key: {{ required "secretKeys.databaseUrl must name the key of the external QLRF_DATABASE_URL when postgresql.enabled is false" .Values.secretKeys.databaseUrl }}
+{{- end }}
+{{- if .Values.redis.enabled }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ .Values.redis.passwordKey }}
+- name: QLRF_REDIS_URL
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/%d" (include "qlrf.serviceName" (list . "redis")) (int .Values.redis.database) | quote }}
+{{- else }}
 - name: QLRF_REDIS_URL
   valueFrom:
     secretKeyRef:
       name: {{ $secret }}
-      key: {{ .Values.secretKeys.redisUrl }}
+      key: {{ required "secretKeys.redisUrl must name the key of the external QLRF_REDIS_URL when redis.enabled is false" .Values.secretKeys.redisUrl }}
+{{- end }}
 - name: QLRF_VAULT_TOKEN
   valueFrom:
     secretKeyRef:
       name: {{ $secret }}
       key: {{ .Values.secretKeys.vaultToken }}
       optional: true
+{{- end }}
+
+{{/* True (non-empty) when the hook Job must wait for an in-chart database or Redis created by the same install. */}}
+{{- define "qlrf.inChartStore" -}}
+{{- if or .Values.postgresql.enabled .Values.redis.enabled }}true{{ end }}
+{{- end }}
+
+{{/* An init container that waits until the in-chart PostgreSQL and Redis accept TCP connections. */}}
+{{- define "qlrf.waitForStoresInit" -}}
+- name: wait-for-stores
+  image: {{ include "qlrf.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command:
+    - python
+    - -c
+    - |
+      import socket, sys, time
+      targets = [t.rsplit(":", 1) for t in sys.argv[1:]]
+      for host, port in targets:
+          for attempt in range(120):
+              try:
+                  socket.create_connection((host, int(port)), timeout=2).close()
+                  break
+              except OSError:
+                  print(f"waiting for {host}:{port}", flush=True)
+                  time.sleep(5)
+          else:
+              sys.exit(f"{host}:{port} did not answer in 10 minutes")
+    {{- if .Values.postgresql.enabled }}
+    - {{ printf "%s:5432" (include "qlrf.serviceName" (list . "postgresql")) }}
+    {{- end }}
+    {{- if .Values.redis.enabled }}
+    - {{ printf "%s:6379" (include "qlrf.serviceName" (list . "redis")) }}
+    {{- end }}
+  securityContext:
+    {{- toYaml .Values.containerSecurityContext | nindent 4 }}
+  resources:
+    requests:
+      cpu: 10m
+      memory: 32Mi
+    limits:
+      memory: 64Mi
+{{- end }}
+
+{{/* An init container that holds web and worker pods until the migrate Job has applied every migration (on a first
+install with an in-chart PostgreSQL or Redis the Job runs post-install, after the pods are created). */}}
+{{- define "qlrf.waitForMigrationsInit" -}}
+- name: wait-for-migrations
+  image: {{ include "qlrf.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: ["sh", "-c", "until python manage.py migrate --check >/dev/null; do echo waiting for migrations; sleep 5; done"]
+  envFrom:
+    - configMapRef:
+        name: {{ include "qlrf.fullname" . }}-config
+  env:
+    {{- include "qlrf.secretEnv" . | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.containerSecurityContext | nindent 4 }}
+  resources:
+    requests:
+      cpu: 50m
+      memory: 128Mi
+    limits:
+      memory: 512Mi
+  volumeMounts:
+    {{- include "qlrf.appVolumeMounts" . | nindent 4 }}
 {{- end }}
 
 {{/* Volumes every application pod mounts: var/ (emptyDir, static files copied in), /tmp, and the media volume. */}}
@@ -126,4 +224,53 @@ QLRF_MEDIA_ROOT: {{ .Values.media.mountPath | quote }}
   volumeMounts:
     - name: var
       mountPath: /mnt/var
+{{- end }}
+
+{{/* Labels of an in-chart data service: (list $ "postgresql"). */}}
+{{- define "qlrf.serviceLabels" -}}
+{{- $root := index . 0 -}}
+{{ include "qlrf.labels" $root }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{- define "qlrf.serviceSelectorLabels" -}}
+{{- $root := index . 0 -}}
+{{ include "qlrf.selectorLabels" $root }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{/* The headless Service of an in-chart data service: (list $ "postgresql" 5432). */}}
+{{- define "qlrf.dataService" -}}
+{{- $root := index . 0 -}}
+{{- $name := index . 1 -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "qlrf.serviceName" (list $root $name) }}
+  labels:
+    {{- include "qlrf.serviceLabels" (list $root $name) | nindent 4 }}
+spec:
+  clusterIP: None
+  ports:
+    - name: {{ $name }}
+      port: {{ index . 2 }}
+      targetPort: {{ $name }}
+      protocol: TCP
+  selector:
+    {{- include "qlrf.serviceSelectorLabels" (list $root $name) | nindent 4 }}
+{{- end }}
+
+{{/* The data volume claim template of an in-chart data service: (list $ persistence). */}}
+{{- define "qlrf.dataClaim" -}}
+{{- $persistence := index . 1 -}}
+- metadata:
+    name: data
+  spec:
+    accessModes: ["ReadWriteOnce"]
+    {{- with $persistence.storageClass }}
+    storageClassName: {{ . }}
+    {{- end }}
+    resources:
+      requests:
+        storage: {{ $persistence.size }}
 {{- end }}
