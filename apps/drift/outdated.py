@@ -201,7 +201,8 @@ def outdated_builds_retire(organization) -> int:
     return len(old)
 
 
-def _entry_row(entry: DriftOutdatedEntry, at: datetime.datetime) -> OutdatedAsset:
+def outdated_entry_row(entry: DriftOutdatedEntry, at: datetime.datetime) -> OutdatedAsset:
+    """An entry as the API and CSV show it: ``days_behind`` counted from the build's evaluation instant."""
     return OutdatedAsset(
         entry.instance_id,
         entry.name,
@@ -261,7 +262,7 @@ def outdated_page(
     count = sum(n for env, platform, site, n in build.cells if _keep(wanted, (env, platform, site)))
     return OutdatedPage(
         build=build,
-        rows=[_entry_row(entry, build.at) for entry in page],
+        rows=[outdated_entry_row(entry, build.at) for entry in page],
         count=count,
         next=at(page[-1], False) if page and more_after else None,
         previous=at(page[0], True) if page and more_before else None,

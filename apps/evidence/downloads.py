@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.http import FileResponse, StreamingHttpResponse
 
 from .models import EvidencePack
-from .reports.csv_exports import csv_lines
+from .reports.csv_exports import export_lines
 
 
 def csv_response(export) -> StreamingHttpResponse:
     """Stream an export: the rows are read from the database as the response is sent."""
-    response = StreamingHttpResponse(csv_lines(export.header, export.rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(export_lines(export), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "no-store"
     for name, value in (export.provenance or {}).items():  # which snapshot answered an as_of (ADR 010)

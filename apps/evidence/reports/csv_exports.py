@@ -15,6 +15,8 @@ from dataclasses import astuple, dataclass
 from apps.compliance.filtersets import SignatureVerificationFilterSet
 from apps.compliance.models import SignatureVerification
 from apps.compliance.selectors import version_badges_for
+from apps.drift.models import DriftOutdatedEntry, DriftSnapshotAsset
+from apps.drift.outdated import outdated_build_current, outdated_entry_row
 from apps.drift.reports import outdated_asset
 from apps.drift.selectors import (
     DriftFilters,
@@ -29,6 +31,8 @@ from apps.inventory.filtersets import AssetFilterSet
 from apps.inventory.models import Asset
 
 from ..selectors import visible
+from . import csv_copy
+from .csv_copy import CopySource
 
 CHUNK = 500
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -43,6 +47,7 @@ class Export:
     header: list[str]
     rows: Iterable[list]
     provenance: dict | None = None  # drift exports: source, snapshot id and time, as_of (sent as HTTP headers)
+    copy: CopySource | None = None  # the same rows as one SELECT, streamed by COPY on PostgreSQL (csv_copy.py)
 
 
 EXPORTS: dict[str, Callable[..., Export]] = {}
@@ -92,6 +97,13 @@ def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
     yield ("\ufeff" + writer.writerow(header)).encode()
     for row in rows:
         yield writer.writerow([_cell(value) for value in row]).encode()
+
+
+def export_lines(export: Export) -> Iterator[bytes]:
+    """The export's CSV lines: from PostgreSQL's COPY when it has a SELECT and runs there, else the Python writer."""
+    if export.copy is not None and csv_copy.available():
+        return csv_copy.copy_lines(next(csv_lines(export.header, ())), export.copy)
+    return csv_lines(export.header, export.rows)
 
 
 def _filters(params) -> DriftFilters:
@@ -181,18 +193,55 @@ def outdated_rows(source: str, rows, evaluation) -> Iterator[list]:
         yield list(astuple(outdated_asset(row, source, evaluation)))
 
 
+OUTDATED_TEXT = ("instance_id", "name", "platform", "environment_slug", "site_slug", "version", "baseline")
+SLUG_FILTERS = (("environment_slug", "env"), ("platform", "platform"), ("site_slug", "site"))
+
+
+def _outdated_copy(table: str, key: str, key_id: int, days: str, order: str, filters: DriftFilters) -> CopySource:
+    """The outdated export as one SELECT over a frozen build or a snapshot: the Python path's rows and order."""
+    wanted = {"env": filters.environment, "platform": filters.platform, "site": filters.site}
+    where = " ".join(f"AND {column} = %({name})s" for column, name in SLUG_FILTERS if wanted[name])
+    cells = [csv_copy.text(c) for c in OUTDATED_TEXT]
+    cells += [days, csv_copy.stamp("outdated_since"), csv_copy.text("reason"), csv_copy.boolean("running")]
+    select = f"SELECT {', '.join(cells)} FROM {table} WHERE {key} = %(key)s {where} ORDER BY {order}"  # noqa: S608
+    return CopySource(select, {"key": key_id, **{k: v for k, v in wanted.items() if v}})
+
+
+def _entry_rows(build, entries) -> Iterator[list]:
+    for entry in entries.iterator(chunk_size=CHUNK):
+        yield list(astuple(outdated_entry_row(entry, build.at)))
+
+
 @register_export("outdated")
 def outdated_export(organization, *, user, params) -> Export:
-    """Every outdated asset, most days behind first (``ordering=days_behind`` for the reverse)."""
+    """Every outdated asset, most days behind first (``ordering=days_behind`` for the reverse).
+
+    Live: the organisation's current frozen list (ADR 021), the rows the API pages show. As of: the snapshot.
+    """
     descending = params.get("ordering", "-days_behind") != "days_behind"
+    filters = _filters(params)
+    filters.validate(organization)
     at, snapshot = drift_as_of(organization, params.get("as_of"))
-    source, rows, evaluation = drift_outdated_list(
-        organization, filters=_filters(params), as_of=params.get("as_of"), descending=descending
-    )
-    provenance = _provenance(source, snapshot and snapshot.pk, snapshot and snapshot.taken_at, at)
-    return Export(
-        f"outdated-{organization.slug}.csv", OUTDATED_HEADER, outdated_rows(source, rows, evaluation), provenance
-    )
+    filename = f"outdated-{organization.slug}.csv"
+    if snapshot is not None:
+        source, rows, evaluation = drift_outdated_list(
+            organization, filters=filters, as_of=params.get("as_of"), descending=descending
+        )
+        provenance = _provenance(source, snapshot.pk, snapshot.taken_at, at)
+        order = "days_behind DESC, instance_id, id" if descending else "days_behind, instance_id, id"
+        table = DriftSnapshotAsset._meta.db_table
+        copy = _outdated_copy(table, "snapshot_id", snapshot.pk, "days_behind", order, filters)
+        return Export(filename, OUTDATED_HEADER, outdated_rows(source, rows, evaluation), provenance, copy)
+    build = outdated_build_current(organization)
+    seq = "seq_desc" if descending else "seq_asc"
+    entries = DriftOutdatedEntry.objects.filter(build=build).order_by(seq)
+    for column, name in SLUG_FILTERS:
+        if value := params.get(name):
+            entries = entries.filter(**{column: value})
+    days = "GREATEST(0, floor(extract(epoch FROM (%(at)s - outdated_since)) / 86400))::bigint"
+    copy = _outdated_copy(DriftOutdatedEntry._meta.db_table, "build_id", build.pk, days, seq, filters)
+    copy = CopySource(copy.select, {**copy.params, "at": build.at})
+    return Export(filename, OUTDATED_HEADER, _entry_rows(build, entries), _provenance("live", None, None, None), copy)
 
 
 ASSET_HEADER = [

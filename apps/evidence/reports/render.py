@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ..choices import ReportKindChoices as K
 from .contexts import drift_detail_context, executive_context
-from .csv_exports import csv_lines, export_build
+from .csv_exports import export_build, export_lines
 from .pdf import render_pdf
 
 CSV_KINDS = {
@@ -41,7 +41,7 @@ def report_render(kind: str, organization, *, user, params, out) -> Rendered:
     """Write the report of ``kind`` into the binary file ``out``; DriftQueryError on a bad parameter."""
     if kind in CSV_KINDS:
         export = export_build(CSV_KINDS[kind], organization, user=user, params=params)
-        for line in csv_lines(export.header, export.rows):
+        for line in export_lines(export):
             out.write(line)
         stem = export.filename.removesuffix(".csv")
         return Rendered(f"{stem}-{timezone.now():%Y%m%d}.csv", "text/csv")
