@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 
+from bench import drift_pages
 from bench._common import (
     ROOT,
     BenchError,
@@ -637,6 +638,7 @@ PHASES = {
     "baseline": phase_baseline,
     "evaluate": phase_evaluate,
     "report": phase_report,
+    "outdated": drift_pages.phase_outdated,
 }
 
 
@@ -853,12 +855,14 @@ def measure(args) -> dict:
         [org_id],
     )[0]
     child = ["--database-url", args.database_url, "--organization", str(org_id), "--repeat", str(args.repeat)]
-    phases = {name: run_phase(MODULE, name, child) for name in PHASES}
-    compare_cells(phases["evaluate"]["cells"], phases["baseline"]["cells"], "evaluate / baseline (SQL verdicts)")
-    compare_cells(phases["evaluate"]["cells"], phases["baseline"]["values_cells"], "evaluate / baseline (VALUES)")
-    sums = [sum(c[3 + i] for c in phases["baseline"]["cells"]) for i in range(len(COUNT_NAMES))]
-    if phases["report"]["total"] != sums:
-        raise BenchError(f"report: drift_report_build totals {phases['report']['total']} != baseline {sums}")
+    phases = {name: run_phase(MODULE, name, child) for name in args.phases}
+    sums = None
+    if {"baseline", "evaluate", "report"} <= set(phases):
+        compare_cells(phases["evaluate"]["cells"], phases["baseline"]["cells"], "evaluate / baseline (SQL verdicts)")
+        compare_cells(phases["evaluate"]["cells"], phases["baseline"]["values_cells"], "evaluate / baseline (VALUES)")
+        sums = [sum(c[3 + i] for c in phases["baseline"]["cells"]) for i in range(len(COUNT_NAMES))]
+        if phases["report"]["total"] != sums:
+            raise BenchError(f"report: drift_report_build totals {phases['report']['total']} != baseline {sums}")
     payload = {
         "rows": args.count,
         "fleet": {
@@ -866,12 +870,12 @@ def measure(args) -> dict:
             "not_running": mix[1],
             "sites": mix[2],
             "environments": mix[3],
-            "totals": dict(zip(COUNT_NAMES, sums, strict=True)),
-            "cells": len(phases["baseline"]["cells"]),
+            "totals": dict(zip(COUNT_NAMES, sums, strict=True)) if sums else None,
+            "cells": len(phases["baseline"]["cells"]) if "baseline" in phases else None,
         },
         "load": loaded,
         "repeat": args.repeat,
-        "identical_cells": True,
+        "identical_cells": sums is not None,
         "phases": phases,
         "explain": {"baseline": explain(org_id), "engine_group_by": explain_engine(org_id)},
     }
@@ -882,7 +886,25 @@ def measure(args) -> dict:
 
 
 def summarise(payload: dict) -> dict:
-    phases = payload["phases"]
+    phases, summary = payload["phases"], {}
+    if {"baseline", "evaluate", "report"} <= set(phases):
+        summary = summarise_report(phases)
+    if "outdated" in phases:
+        outdated = phases["outdated"]
+        summary["outdated"] = {k: outdated[k] for k in ("outdated", "worst_page_ms", "goal_page_ms", "pages_ok")}
+        summary["outdated"]["miss_seconds"] = round(outdated["seconds"], 4)
+    for variant, run in payload.get("api", {}).items():
+        drift, health = run["drift"], run["healthz"]
+        summary[f"api_{variant}"] = {
+            "drift_p95_ms": drift["p95_ms"],
+            "healthz_p95_ms": health["p95_ms"],
+            "p95_ratio": round(drift["p95_ms"] / health["p95_ms"], 1) if drift["p95_ms"] and health["p95_ms"] else None,
+            "ok": bool(drift["p95_ms"] is not None and drift["p95_ms"] < GOAL_API_P95_MS and not drift["failed"]),
+        }
+    return summary
+
+
+def summarise_report(phases: dict) -> dict:
     base = min(phases["baseline"]["seconds"], phases["baseline"]["values_seconds"])
     summary = {
         "baseline_seconds": round(phases["baseline"]["seconds"], 4),
@@ -895,14 +917,6 @@ def summarise(payload: dict) -> dict:
     }
     summary["ratio_ok"] = summary["report_ratio"] <= GOAL_RATIO
     summary["report_time_ok"] = summary["report_seconds"] < GOAL_REPORT_SECONDS
-    for variant, run in payload.get("api", {}).items():
-        drift, health = run["drift"], run["healthz"]
-        summary[f"api_{variant}"] = {
-            "drift_p95_ms": drift["p95_ms"],
-            "healthz_p95_ms": health["p95_ms"],
-            "p95_ratio": round(drift["p95_ms"] / health["p95_ms"], 1) if drift["p95_ms"] and health["p95_ms"] else None,
-            "ok": bool(drift["p95_ms"] is not None and drift["p95_ms"] < GOAL_API_P95_MS and not drift["failed"]),
-        }
     return summary
 
 
@@ -910,9 +924,48 @@ def show(payload: dict) -> None:
     s, phases = payload["summary"], payload["phases"]
     fleet = payload["fleet"]
     print(
-        f"\ndrift, {payload['rows']:,} assets in {fleet['cells']} cells (loader: {payload['load']['loader']}), "
+        f"\ndrift, {payload['rows']:,} assets in {fleet['cells'] or '?'} cells (loader: {payload['load']['loader']}), "
         f"best of {payload['repeat']}, PostgreSQL {payload['environment']['postgresql']}; counts: {fleet['totals']}\n"
     )
+    if "ratio_ok" in s:
+        show_report(s, phases)
+    if "outdated" in phases:
+        drift_pages.show_outdated(phases["outdated"])
+    api = payload.get("api", {})
+    if api:
+        rows = []
+        for variant, run in api.items():
+            for name in ("single", "drift", "healthz"):
+                r = run[name]
+                rows.append(
+                    [
+                        f"{variant}: {r['path']} ({r['clients']} clients)",
+                        r["ok"],
+                        r["failed"],
+                        r["p50_ms"],
+                        r["p95_ms"],
+                        r["p99_ms"],
+                        r["throughput_rps"],
+                    ]
+                )
+        print()
+        print_table(["endpoint", "ok", "failed", "p50 ms", "p95 ms", "p99 ms", "req/s"], rows)
+    if "ratio_ok" in s:
+        verdict = "met" if s["ratio_ok"] else "MISSED"
+        print(
+            f"\ngoal report <= {GOAL_RATIO}x baseline: {verdict} ({s['report_ratio']:.2f}x); "
+            f"report < {GOAL_REPORT_SECONDS:.0f} s: {'met' if s['report_time_ok'] else 'MISSED'} "
+            f"({s['report_seconds']:.2f} s)"
+        )
+    for variant in api:
+        a = s[f"api_{variant}"]
+        print(
+            f"goal API p95 < {GOAL_API_P95_MS:.0f} ms ({variant}): {'met' if a['ok'] else 'MISSED'} "
+            f"(drift p95 {a['drift_p95_ms']} ms, healthz p95 {a['healthz_p95_ms']} ms, ratio {a['p95_ratio']}x)"
+        )
+
+
+def show_report(s: dict, phases: dict) -> None:
     rows = [
         ["baseline: one SQL statement (verdicts in SQL)", f"{s['baseline_seconds']:.3f}", "1.00x", "", ""],
         [
@@ -942,37 +995,6 @@ def show(payload: dict) -> None:
     print(f"\nreport parts (one run): {parts}")
     for seconds, text in phases["report"]["queries"][:2]:
         print(f"  {seconds:.3f}s  {text}")
-    api = payload.get("api", {})
-    if api:
-        rows = []
-        for variant, run in api.items():
-            for name in ("single", "drift", "healthz"):
-                r = run[name]
-                rows.append(
-                    [
-                        f"{variant}: {r['path']} ({r['clients']} clients)",
-                        r["ok"],
-                        r["failed"],
-                        r["p50_ms"],
-                        r["p95_ms"],
-                        r["p99_ms"],
-                        r["throughput_rps"],
-                    ]
-                )
-        print()
-        print_table(["endpoint", "ok", "failed", "p50 ms", "p95 ms", "p99 ms", "req/s"], rows)
-    verdict = "met" if s["ratio_ok"] else "MISSED"
-    print(
-        f"\ngoal report <= {GOAL_RATIO}x baseline: {verdict} ({s['report_ratio']:.2f}x); "
-        f"report < {GOAL_REPORT_SECONDS:.0f} s: {'met' if s['report_time_ok'] else 'MISSED'} "
-        f"({s['report_seconds']:.2f} s)"
-    )
-    for variant in api:
-        a = s[f"api_{variant}"]
-        print(
-            f"goal API p95 < {GOAL_API_P95_MS:.0f} ms ({variant}): {'met' if a['ok'] else 'MISSED'} "
-            f"(drift p95 {a['drift_p95_ms']} ms, healthz p95 {a['healthz_p95_ms']} ms, ratio {a['p95_ratio']}x)"
-        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -996,11 +1018,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--conn-max-age", type=int, default=0, help="QLRF_DATABASE_CONN_MAX_AGE of the gunicorn workers (default 0)"
     )
     parser.add_argument("--no-api", action="store_true", help="skip the gunicorn load test")
+    parser.add_argument(
+        "--phases",
+        type=lambda text: [p for p in text.split(",") if p],
+        default=list(PHASES),
+        help=f"comma-separated subset of {','.join(PHASES)} (default: all; the cell checks need the first three)",
+    )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--organization", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.count < 1000 or args.repeat < 1:
         parser.error("--count must be at least 1000 and --repeat at least 1")
+    if unknown := set(args.phases) - set(PHASES):
+        parser.error(f"unknown phases {', '.join(sorted(unknown))}")
     return args
 
 

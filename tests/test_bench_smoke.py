@@ -102,6 +102,7 @@ def test_drift_benchmark_runs_at_small_size_with_its_api_load():
     )  # fmt: skip
     assert "drift, 1,000 assets in" in out
     assert "live: /api/v1/drift (16 clients)" in out
+    assert "outdated pages (" in out and "goal page < 100 ms at any depth" in out
     assert "results: var/bench/drift-1000-" in out
 
 
