@@ -2,7 +2,8 @@
 
 Three measurements in one run against a dedicated ``qlrf_bench*`` PostgreSQL database and a Redis database of its own:
 
-* raw: the same entries (``entry_fields`` of the same envelopes) XADDed through one pipeline per batch, no database;
+* raw: the same entries (``entry_fields`` of the same envelopes) XADDed through one pipeline per RELAY_CHUNK events
+  (the relay's own pipeline size), encoded beforehand, no database;
 * relay: ``relay_pass`` over ``--count`` pending events (read, sequence, publish, bulk-update positions);
 * latency: a writer commits events at ``--rate`` per second for ``--seconds`` while ``relay_run`` polls; per event,
   ``published_at − occurred_at`` (``occurred_at`` is set in the writer's transaction just before its commit).
@@ -68,18 +69,19 @@ def prepare(count: int, organization) -> list:
     return events
 
 
-def measure_raw(client, stream: str, events: list, batch_size: int, maxlen: int) -> float:
-    """Pipelined XADD of the entries the relay would write, one pipeline per batch; returns seconds."""
-    from apps.events.services.relay import outgoing
+def measure_raw(client, stream: str, events: list, maxlen: int) -> float:
+    """Pipelined XADD of the entries the relay would write, one pipeline per relay chunk (the relay's own pipeline
+    size, RELAY_CHUNK), encoded beforehand; returns seconds."""
+    from apps.events.services.relay import RELAY_CHUNK, outgoing
     from apps.events.transports.redis import entry_fields
 
     for n, event in enumerate(events):
         event.sequence = n + 1
     entries = [entry_fields(outgoing(event)) for event in events]
     start = time.perf_counter()
-    for offset in range(0, len(entries), batch_size):
+    for offset in range(0, len(entries), RELAY_CHUNK):
         pipe = client.pipeline(transaction=False)
-        for fields in entries[offset : offset + batch_size]:
+        for fields in entries[offset : offset + RELAY_CHUNK]:
             pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)
         pipe.execute()
     return time.perf_counter() - start
@@ -161,7 +163,7 @@ def measure(args) -> dict:
     try:
         for _ in range(args.repeat):
             events = prepare(args.count, organization)
-            raw_seconds = measure_raw(client, raw_stream, events, args.batch_size, maxlen)
+            raw_seconds = measure_raw(client, raw_stream, events, maxlen)
             relay_seconds, published = measure_relay(transport, args.batch_size)
             if published != args.count or client.xlen(relay_stream) < args.count:
                 raise SystemExit(f"bench: the relay published {published} of {args.count}")
@@ -216,14 +218,17 @@ def show(payload: dict) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f"python -m {MODULE}", description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50_000, help="pending events to relay (default 50000)")
-    parser.add_argument("--batch-size", type=int, default=500, help="events per relay transaction / pipeline")
+    parser.add_argument(
+        "--batch-size", type=int, help="events per relay transaction (default QLRF_EVENTS_BATCH_SIZE); pipelines "
+        "to Redis are RELAY_CHUNK events for the relay and the raw path alike",
+    )  # fmt: skip
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="a PostgreSQL database named qlrf_bench*")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="a Redis database for the bench streams")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the fastest of each path is reported")
     parser.add_argument("--rate", type=int, default=2_000, help="events/s the writer offers in the latency phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency phase")
     args = parser.parse_args(argv)
-    if args.count < 1 or args.repeat < 1 or args.batch_size < 1 or args.rate < 10:
+    if args.count < 1 or args.repeat < 1 or (args.batch_size is not None and args.batch_size < 1) or args.rate < 10:
         parser.error("--count, --repeat, --batch-size must be at least 1 and --rate at least 10")
     return args
 
@@ -233,6 +238,10 @@ def main(argv: list[str] | None = None) -> None:
     created = ensure_database(args.database_url)
     setup_django(args.database_url)
     migrate()
+    if args.batch_size is None:
+        from django.conf import settings
+
+        args.batch_size = settings.QLRF_EVENTS_BATCH_SIZE
     payload = {"benchmark": "events_relay", "database_created": created, "environment": environment()}
     payload |= {"command": " ".join(["python -m", MODULE, *(argv if argv is not None else sys.argv[1:])])}
     payload |= measure(args)

@@ -108,7 +108,8 @@ def test_drift_benchmark_runs_at_small_size_with_its_api_load():
 
 def test_events_relay_benchmark_runs_at_small_size():
     out = _run_bench(
-        "bench.events_relay", "--count", "500", "--repeat", "1", "--seconds", "1", "--rate", "200",
+        "bench.events_relay", "--count", "500", "--batch-size", "500", "--repeat", "1", "--seconds", "1",
+        "--rate", "200",
         "--database-url", f"{SMOKE_SERVER}/qlrf_bench_smoke_events", "--redis-url", "redis://127.0.0.1:6379/13",
     )  # fmt: skip
     assert "events_relay, 500 events, batch 500" in out

@@ -20,14 +20,21 @@ CE_DATA_SCHEMA = "https://qlrf.io/contracts/events.schema.json"
 class OutboxEvent(TenantModel):
     """One event (a CloudEvents 1.0 envelope, contracts/events.schema.json) waiting for, or handed to, the relay."""
 
-    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="outbox_events")
+    # Every index but the partial one is written again on every publish (an UPDATE that sets sequence and position
+    # cannot be HOT), so the outbox keeps three: the key, outbox_org_sequence_unique (also the organisation's index:
+    # the pull API and replay read by organisation and sequence) and outbox_pending_org, which holds pending rows only
+    # (the relay, the backlog and its metrics). ``type`` is only filtered within one organisation's sequence range;
+    # retention (``events_prune``) scans the table once a day.
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="outbox_events", db_index=False
+    )
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    type = models.CharField(max_length=64, db_index=True)
+    type = models.CharField(max_length=64)
     subject = models.CharField(max_length=300, blank=True, default="")
     occurred_at = models.DateTimeField(default=timezone.now)
     schema_version = models.PositiveSmallIntegerField(default=1)
     payload = models.JSONField()
-    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True)
     sequence = models.BigIntegerField(null=True, blank=True, help_text="Per-organisation order, given on publish.")
     position = models.CharField(max_length=200, blank=True, default="", help_text="Stream entry id or t/p/offset.")
     transport = models.CharField(max_length=16, blank=True, default="")
@@ -36,7 +43,14 @@ class OutboxEvent(TenantModel):
 
     class Meta:
         ordering = ["occurred_at"]
-        indexes = [models.Index(fields=["published_at", "occurred_at"], name="outbox_pending")]
+        indexes = [
+            # The relay's read: one organisation's pending events in order, without sorting the whole backlog.
+            models.Index(
+                fields=["organization", "occurred_at", "id"],
+                condition=models.Q(published_at__isnull=True),
+                name="outbox_pending_org",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["organization", "sequence"], name="outbox_org_sequence_unique"),
         ]
@@ -46,25 +60,34 @@ class OutboxEvent(TenantModel):
 
     def envelope(self, *, replay: bool = False) -> dict:
         """The event as subscribers receive it: a CloudEvents 1.0 structured-mode JSON object."""
-        envelope = {
-            "specversion": "1.0",
-            "id": str(self.id),
-            "source": f"{CE_SOURCE}/{self.organization.slug}",
-            "type": self.type,
-            "time": self.occurred_at.isoformat().replace("+00:00", "Z"),
-            "datacontenttype": "application/json",
-            "dataschema": CE_DATA_SCHEMA,
-            "organization": self.organization.slug,
-            "schemaversion": self.schema_version,
-            "data": self.payload,
-        }
-        if self.subject:
-            envelope["subject"] = self.subject
-        if self.sequence is not None:
-            envelope["sequence"] = self.sequence
-        if replay:
-            envelope["replay"] = True
-        return envelope
+        attributes = envelope_attributes(
+            id=str(self.id), organization=self.organization.slug, type=self.type, occurred_at=self.occurred_at,
+            schema_version=self.schema_version, subject=self.subject, sequence=self.sequence, replay=replay,
+        )  # fmt: skip
+        return {**attributes, "data": self.payload}
+
+
+def envelope_attributes(*, id: str, organization: str, type: str, occurred_at, schema_version: int,  # noqa: A002
+                        subject: str = "", sequence: int | None = None, replay: bool = False) -> dict:  # fmt: skip
+    """An envelope's CloudEvents attributes (everything but ``data``): one definition for the model and the relay."""
+    attributes = {
+        "specversion": "1.0",
+        "id": id,
+        "source": f"{CE_SOURCE}/{organization}",
+        "type": type,
+        "time": occurred_at.isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "dataschema": CE_DATA_SCHEMA,
+        "organization": organization,
+        "schemaversion": schema_version,
+    }
+    if subject:
+        attributes["subject"] = subject
+    if sequence is not None:
+        attributes["sequence"] = sequence
+    if replay:
+        attributes["replay"] = True
+    return attributes
 
 
 class EventStream(TenantModel):

@@ -210,7 +210,7 @@ QLRF_SIGSTORE_TRUSTED_ROOT = env_str(
 
 # The event bus (apps/events, docs/events.md): where the relay publishes, and how webhooks and the consumer behave.
 QLRF_EVENTS_TRANSPORT = env_str("EVENTS_TRANSPORT", "redis" if REDIS_URL else "none")
-QLRF_EVENTS_BATCH_SIZE = env_int("EVENTS_BATCH_SIZE", 500)
+QLRF_EVENTS_BATCH_SIZE = env_int("EVENTS_BATCH_SIZE", 5000)
 QLRF_EVENTS_POLL_SECONDS = env_int("EVENTS_POLL_SECONDS", 1)
 QLRF_EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 400)
 QLRF_EVENTS_REDIS_STREAM = env_str("EVENTS_REDIS_STREAM", "qlrf:events")

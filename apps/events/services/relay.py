@@ -7,31 +7,51 @@ next sequence numbers, publishes them through the transport and marks them publi
 that one transaction. A relay killed after publishing but before committing leaves the rows pending: the next pass
 publishes them again with the same ids (and the same sequence numbers), which consumers deduplicate. SQLite has no
 row locks: run one relay there.
+
+The hot path is plain SQL on a raw cursor (one statement each to lock the stream, read the batch, store the
+positions and advance the sequence) and hands the transport each payload as the JSON text the database holds: model
+instances, the ORM's query building and a parse/serialise round trip per event cost more than publishing it
+(docs/adr/014-event-bus.md, "Relay throughput").
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from ..models import EventStream, OutboxEvent
-from ..transports import Outgoing, Transport
+from apps.tenancy.models import Organization
+
+from ..encoding import structured_join
+from ..models import CE_DATA_SCHEMA, CE_SOURCE, EventStream, OutboxEvent, envelope_attributes
+from ..transports import Outgoing, Transport, TransportError
 
 log = logging.getLogger(__name__)
 
+OUTBOX = OutboxEvent._meta.db_table
+STREAMS = EventStream._meta.db_table
+ORGANIZATIONS = Organization._meta.db_table
+RELAY_CHUNK = 500  # events per transport round trip (one Redis pipeline); a batch is pipelined chunk by chunk
+
 
 def outgoing(event: OutboxEvent, *, replay: bool = False) -> Outgoing:
+    """An Outgoing from a model instance (replay, the SQLite relay): the SDK's structured bytes of its envelope."""
+    attributes = envelope_attributes(
+        id=str(event.id), organization=event.organization.slug, type=event.type, occurred_at=event.occurred_at,
+        schema_version=event.schema_version, subject=event.subject, sequence=event.sequence, replay=replay,
+    )  # fmt: skip
     return Outgoing(
-        id=str(event.id),
-        organization=event.organization.slug,
-        type=event.type,
-        envelope=event.envelope(replay=replay),
-        replay=replay,
-    )
+        id=str(event.id), organization=event.organization.slug, type=event.type,
+        body=structured_join(attributes, json.dumps(event.payload)), replay=replay,
+    )  # fmt: skip
 
 
 def _streams_ensure() -> None:
@@ -43,54 +63,199 @@ def _streams_ensure() -> None:
         )
 
 
-def _mark_published(events: list[OutboxEvent], now, slug: str) -> None:
-    """Store sequence, position and publication time of a batch in one statement.
+def _stream_lock(cursor, skip: set[int]) -> tuple | None:
+    """Lock the first stream (by id) with pending events and not in ``skip``: (id, organisation id, sequence, slug)."""
+    params: list = list(skip)
+    excluded = f"AND s.organization_id NOT IN ({', '.join(['%s'] * len(skip))})" if skip else ""
+    lock = "FOR UPDATE OF s SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    cursor.execute(
+        f"SELECT s.id, s.organization_id, s.last_sequence, t.slug FROM {STREAMS} s "  # noqa: S608 - our table names
+        f"JOIN {ORGANIZATIONS} t ON t.id = s.organization_id "
+        f"WHERE EXISTS (SELECT 1 FROM {OUTBOX} o WHERE o.organization_id = s.organization_id "
+        f"AND o.published_at IS NULL) {excluded} ORDER BY s.id LIMIT 1 {lock}",
+        params,
+    )
+    return cursor.fetchone()
 
-    On PostgreSQL one ``UPDATE … FROM unnest(arrays)``: Django's ``bulk_update`` builds a ``CASE WHEN`` per field
-    and row, and building that expression took ~85 % of the relay's time (docs/performance.md, events relay).
+
+def _heads(slug: str):
+    """A function (id, type, occurred_at, schema version, subject) → the structured-mode document of an event up to,
+    not including, its sequence: ``json.dumps(envelope_attributes(...))`` without the closing brace, written out so
+    a batch costs one format per event (tests/events/test_encoding.py holds the two equal for every attribute)."""
+    prefix = '{"specversion": "1.0", "id": "'
+    middle = f'", "source": {json.dumps(f"{CE_SOURCE}/{slug}")}, "type": '
+    tail = f'", "datacontenttype": "application/json", "dataschema": {json.dumps(CE_DATA_SCHEMA)}, "organization": '
+    tail += f'{json.dumps(slug)}, "schemaversion": '
+    types: dict[str, str] = {}
+
+    def head(event_id: str, type_: str, occurred_at, schema_version: int, subject: str) -> str:
+        quoted = types.get(type_) or types.setdefault(type_, json.dumps(type_))
+        time_ = occurred_at.isoformat().replace("+00:00", "Z")
+        text = f'{prefix}{event_id}{middle}{quoted}, "time": "{time_}{tail}{schema_version}'
+        return f'{text}, "subject": {json.dumps(subject)}' if subject else text
+
+    return head
+
+
+def _pending_rows(cursor, organization_id: int, slug: str, limit: int, after: tuple | None = None) -> list[tuple]:
+    """(id, type, document head, payload JSON text, keyset) of the next pending events of one organisation, in order;
+    ``after`` is the keyset of the last row already read in this transaction."""
+    head = _heads(slug)
+    if connection.vendor != "postgresql":  # SQLite keeps UUIDs as hex and times as text: let the ORM convert
+        events = OutboxEvent.objects.filter(organization_id=organization_id, published_at__isnull=True)
+        if after is not None:
+            events = events.filter(Q(occurred_at__gt=after[0]) | Q(occurred_at=after[0], id__gt=after[1]))
+        fields = ("id", "type", "occurred_at", "schema_version", "subject", "payload")
+        return [
+            (str(pk), type_, head(str(pk), type_, at, version, subject), json.dumps(payload), (at, pk))
+            for pk, type_, at, version, subject, payload in events.order_by("occurred_at", "id").values_list(*fields)[
+                :limit
+            ]
+        ]
+    keyset = "AND (o.occurred_at, o.id) > (%s, %s::uuid)" if after is not None else ""
+    sql = (
+        "SELECT o.id::text, o.type, o.occurred_at, o.schema_version, o.subject, o.payload::text "  # noqa: S608 - ours
+        f"FROM {OUTBOX} o WHERE o.organization_id = %s AND o.published_at IS NULL {keyset} "
+        "ORDER BY o.occurred_at, o.id LIMIT %s"  # o.id: the column, not the text the select list calls "id"
+    )
+    cursor.execute(sql, [organization_id, *(after or ()), limit])
+    return [
+        (event_id, type_, head(event_id, type_, at, version, subject), payload, (at, event_id))
+        for event_id, type_, at, version, subject, payload in cursor.fetchall()
+    ]
+
+
+def _array_literal(values: list[str]) -> str:
+    """A PostgreSQL array literal of strings (one text parameter instead of an adapted list: cheaper per row)."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _mark_published(cursor, ids: list[str], first_sequence: int, positions: list[str], now, slug: str) -> None:
+    """Store sequence, position and publication time of a chunk in one statement.
+
+    On PostgreSQL one ``UPDATE … FROM unnest(arrays) WITH ORDINALITY``: Django's ``bulk_update`` builds a ``CASE
+    WHEN`` per field and row, and building that expression took ~85 % of the relay's time (docs/adr/014-event-bus.md).
     """
     if connection.vendor != "postgresql":
-        OutboxEvent.objects.bulk_update(events, ["sequence", "position", "published_at", "transport"])
+        rows = [
+            OutboxEvent(id=uuid.UUID(i), sequence=first_sequence + n, position=p, published_at=now, transport=slug)
+            for n, (i, p) in enumerate(zip(ids, positions, strict=True))
+        ]
+        OutboxEvent.objects.bulk_update(rows, ["sequence", "position", "published_at", "transport"])
         return
-    table = OutboxEvent._meta.db_table
-    with connection.cursor() as cursor:
+    cursor.execute(
+        f"UPDATE {OUTBOX} AS o SET sequence = %s + v.n - 1, position = v.pos, published_at = %s, transport = %s "  # noqa: S608
+        "FROM unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS v(id, pos, n) WHERE o.id = v.id",
+        [first_sequence, now, slug, _array_literal(ids), _array_literal(positions)],
+    )
+
+
+def _session_tune(cursor) -> None:
+    """PostgreSQL settings for this transaction only (``SET LOCAL``), each safe for at-least-once publishing.
+
+    ``synchronous_commit off``: the relay's commit only records progress (sequence, position, published_at). If the
+    server crashes before that commit reaches disk, the batch is lost as a whole, with its sequence counter, and is
+    republished with the same ids and sequence numbers: at-least-once already covers it, so the relay need not wait
+    for a WAL flush per batch. Writers keep the server's setting; their events are durable before the relay sees them.
+    ``enable_hashjoin off``: the positions UPDATE joins a batch of ids to the outbox; on a small table the planner
+    hashes the whole outbox for it instead of probing the primary key per row.
+    """
+    if connection.vendor == "postgresql":
         cursor.execute(
-            f'UPDATE "{table}" AS o SET sequence = v.seq, position = v.pos, published_at = %s, transport = %s '  # noqa: S608 - the model's own table name
-            "FROM unnest(%s::uuid[], %s::bigint[], %s::text[]) AS v(id, seq, pos) WHERE o.id = v.id",
-            [now, slug, [e.id for e in events], [e.sequence for e in events], [e.position for e in events]],
+            "SELECT set_config('synchronous_commit', 'off', true), set_config('enable_hashjoin', 'off', true), "
+            "set_config('enable_mergejoin', 'off', true)"
         )
+
+
+def _outgoing_rows(rows: list[tuple], slug: str, first_sequence: int) -> list[Outgoing]:
+    return [
+        Outgoing(
+            id=event_id,
+            organization=slug,
+            type=type_,
+            body=f'{head}, "sequence": {sequence}, "data": {data}}}'.encode(),
+        )
+        for sequence, (event_id, type_, head, data, _key) in enumerate(rows, first_sequence)
+    ]
+
+
+class _Publisher:
+    """Publishes chunks in order on one background thread, so the database work of one chunk overlaps the
+    transport's round trips for the next. A chunk never starts after an earlier one failed: the stream never holds a
+    later chunk without the earlier one (order per organisation). Transports that write to the database (webhook)
+    publish inline, inside the relay's transaction."""
+
+    _executor: tuple[int, ThreadPoolExecutor] | None = None  # (pid, executor): a forked child starts its own
+
+    def __init__(self, transport: Transport):
+        self.transport, self.failed = transport, False
+        if transport.publish_in_thread and (_Publisher._executor is None or _Publisher._executor[0] != os.getpid()):
+            _Publisher._executor = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-publish"))
+
+    def _publish(self, batch: list[Outgoing]) -> list[str]:
+        if self.failed:
+            raise TransportError("not attempted: an earlier chunk of this batch failed")
+        try:
+            return self.transport.publish(batch)
+        except BaseException:
+            self.failed = True
+            raise
+
+    def submit(self, batch: list[Outgoing]) -> Future:
+        if self.transport.publish_in_thread:
+            return _Publisher._executor[1].submit(self._publish, batch)
+        future: Future = Future()
+        try:
+            future.set_result(self._publish(batch))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
 
 
 def relay_batch(transport: Transport, *, batch_size: int, skip: set[int]) -> tuple[int | None, int]:
-    """Publish one batch of one organisation's events; returns (organisation id or None when nothing to do, count)."""
-    with transaction.atomic():
-        pending_orgs = OutboxEvent.objects.filter(published_at__isnull=True).values("organization_id")
-        stream = (
-            EventStream.objects.select_for_update(skip_locked=True)
-            .filter(organization_id__in=pending_orgs)
-            .exclude(organization_id__in=skip)
-            .order_by("pk")
-            .first()
-        )
+    """Publish up to ``batch_size`` events of one organisation in one transaction; returns (organisation id or None
+    when nothing to do, count). The events are read, published and marked in chunks of RELAY_CHUNK, pipelined: chunk
+    N+1 goes out while chunk N's positions are stored. If the transport fails, the chunks already acknowledged are
+    committed as published and the error is raised; the rest stay pending."""
+    error: Exception | None = None
+    with transaction.atomic(), connection.cursor() as cursor:
+        _session_tune(cursor)
+        stream = _stream_lock(cursor, skip)
         if stream is None:
             return None, 0
-        events = list(
-            OutboxEvent.objects.filter(organization_id=stream.organization_id, published_at__isnull=True)
-            .select_related("organization")
-            .order_by("occurred_at", "id")[:batch_size]
-        )
-        sequence = stream.last_sequence
-        for event in events:
-            sequence += 1
-            event.sequence = sequence
-        positions = transport.publish([outgoing(event) for event in events])
-        now = timezone.now()
-        for event, position in zip(events, positions, strict=True):
-            event.position, event.published_at, event.transport = position[:200], now, transport.slug
-        _mark_published(events, now, transport.slug)
-        stream.last_sequence = sequence
-        stream.save(update_fields=["last_sequence"])
-        return stream.organization_id, len(events)
+        stream_id, organization_id, last_sequence, slug = stream
+        publisher, chunk = _Publisher(transport), min(batch_size, RELAY_CHUNK)
+        sequence, read, done, after, inflight = last_sequence, 0, 0, None, None
+        while True:
+            rows = (
+                _pending_rows(cursor, organization_id, slug, min(chunk, batch_size - read), after)
+                if read < batch_size
+                else []
+            )
+            upcoming = None
+            if rows and not publisher.failed:
+                upcoming = (publisher.submit(_outgoing_rows(rows, slug, sequence + 1)), rows, sequence + 1)
+                sequence, read, after = sequence + len(rows), read + len(rows), rows[-1][4]
+            if inflight is not None:
+                future, sent, first = inflight
+                try:
+                    positions = future.result()
+                except TransportError as exc:
+                    error = error or exc
+                else:
+                    if error is None:
+                        ids = [row[0] for row in sent]
+                        _mark_published(cursor, ids, first, [p[:200] for p in positions], timezone.now(),
+                                        transport.slug)  # fmt: skip
+                        done += len(sent)
+            if upcoming is None:
+                break
+            inflight = upcoming
+        if done:
+            cursor.execute(f"UPDATE {STREAMS} SET last_sequence = %s WHERE id = %s", [last_sequence + done, stream_id])  # noqa: S608
+    if error is not None:
+        raise error
+    return organization_id, done
 
 
 def relay_pass(transport: Transport, *, batch_size: int | None = None) -> int:

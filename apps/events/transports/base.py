@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -12,17 +13,31 @@ class TransportError(RuntimeError):
     """The batch was not (wholly) published; the relay rolls back and retries it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outgoing:
+    """One event to publish: its routing fields and its CloudEvent in structured mode (``application/cloudevents+json``,
+    the SDK's layout; see ``encoding.structured_join``)."""
+
     id: str
     organization: str
     type: str
-    envelope: dict
+    body: bytes
     replay: bool = False
+
+    @property
+    def envelope(self) -> dict:
+        """The envelope as a dict (``OutboxEvent.envelope()`` with its sequence), for the binary encodings."""
+        return json.loads(self.body)
+
+    def structured(self) -> bytes:
+        return self.body
 
 
 class Transport(ABC):
     slug: str = ""
+    # True when ``publish`` touches no database (the relay then runs it on its publishing thread, overlapping the
+    # database work of the previous chunk); False keeps it inline, inside the relay's transaction.
+    publish_in_thread: bool = False
 
     @abstractmethod
     def publish(self, batch: list[Outgoing]) -> list[str]:

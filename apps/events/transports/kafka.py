@@ -53,6 +53,7 @@ def topics_ensure(admin=None) -> list[str]:
 @register_transport
 class KafkaTransport(Transport):
     slug = "kafka"
+    publish_in_thread = True
 
     def __init__(self, **extra):
         from confluent_kafka import Producer

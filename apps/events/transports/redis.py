@@ -5,7 +5,6 @@ from __future__ import annotations
 import redis as redis_lib
 from django.conf import settings
 
-from ..encoding import structured
 from .base import Outgoing, Transport, TransportError, register_transport
 
 
@@ -21,7 +20,7 @@ def entry_fields(event: Outgoing) -> dict:
         "id": event.id,
         "type": event.type,
         "organization": event.organization,
-        "event": structured(event.envelope),
+        "event": event.structured(),
     }
     if event.replay:
         fields["replay"] = "1"
@@ -31,6 +30,7 @@ def entry_fields(event: Outgoing) -> dict:
 @register_transport
 class RedisStreamTransport(Transport):
     slug = "redis"
+    publish_in_thread = True
 
     def __init__(self):
         self.client = stream_client()
