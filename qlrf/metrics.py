@@ -24,6 +24,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 REQUESTS = Counter("qlrf_http_requests_total", "HTTP requests answered", ["route_class", "method", "status"])
 LATENCY = Histogram("qlrf_http_request_duration_seconds", "HTTP request latency", ["route_class"])
+UNHANDLED_EXCEPTIONS = Counter(
+    "qlrf_unhandled_exceptions_total",
+    "Unhandled exceptions answered with a 500 (each logged once with its request id)",
+    ["route_class", "exception"],
+)
 SLO_KEY = "slo:{day}:{outcome}"
 logger = logging.getLogger(__name__)
 
@@ -39,6 +44,11 @@ def route_class(path: str) -> str:
     if path == "/metrics":
         return "metrics"
     return "portal"
+
+
+def count_unhandled_exception(path: str, exception: BaseException | None) -> None:
+    """One count per unhandled exception, by route class and exception type (a bounded label: the code's classes)."""
+    UNHANDLED_EXCEPTIONS.labels(route_class(path), type(exception).__name__ if exception else "unknown").inc()
 
 
 def _record_outcome(status: int) -> None:

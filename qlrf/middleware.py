@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextvars
+import re
 import uuid
 from dataclasses import dataclass
 
+# A sane incoming id: 1-64 characters from a safe set (uuids, hex, W3C/AWS trace ids), nothing to inject into logs.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/-]{1,64}")
 _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("qlrf_request", default=None)
 
 
@@ -21,14 +24,15 @@ def current_request_context() -> RequestContext | None:
 
 
 class RequestContextMiddleware:
-    """Assigns a request id (honouring a sane incoming ``X-Request-ID``) and records the client address."""
+    """Assigns a request id (honouring a sane incoming ``X-Request-ID``), records the client address, and echoes the
+    id in the response's ``X-Request-ID``. First in MIDDLEWARE, so every log line of the request carries the id."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = _current.set(RequestContext(request_id=request_id, source_ip=request.META.get("REMOTE_ADDR")))
         try:
             response = self.get_response(request)

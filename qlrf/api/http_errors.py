@@ -3,15 +3,19 @@
 A body Django refuses before any view runs (``RequestDataTooBig``: 413 ``too_large``; ``TooManyFieldsSent``,
 ``DisallowedHost`` and other ``SuspiciousOperation``s: 400 ``bad_request``), an unknown ``/api/`` path (404
 ``not_found``) and an unhandled exception (500 ``server_error``, with the request id and no trace) answer with the same
-``{"code", "detail"}`` body as every API error. Portal and admin pages keep Django's HTML pages.
+``{"code", "detail"}`` body as every API error. Every unhandled exception, API or not, is counted in
+``qlrf_unhandled_exceptions_total``. Portal and admin pages keep Django's HTML pages.
 """
 
 from __future__ import annotations
+
+import sys
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 
+from qlrf.metrics import count_unhandled_exception
 from qlrf.middleware import current_request_context
 
 API_PREFIXES = ("/api/",)
@@ -50,6 +54,8 @@ def page_not_found(request, exception=None, template_name="404.html"):
 
 
 def server_error(request, template_name="500.html"):
+    """Django calls this once per unhandled exception (after logging it once): count it, answer without a trace."""
+    count_unhandled_exception(request.path, sys.exc_info()[1])
     if not _is_api(request):
         return defaults.server_error(request, template_name)
     return _json(request, 500, "server_error", "an unexpected error occurred; it was logged with the request id")

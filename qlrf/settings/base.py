@@ -39,7 +39,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "qlrf.metrics.MetricsMiddleware",  # metrics and error budget (ADR 015): first, so it times and counts everything
+    "qlrf.middleware.RequestContextMiddleware",  # the request id: first, so every log line of a request carries it
+    "qlrf.metrics.MetricsMiddleware",  # metrics and error budget (ADR 015): it times and counts everything
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -47,7 +48,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "qlrf.middleware.RequestContextMiddleware",
     "qlrf.api.body_guard.JsonBodyGuardMiddleware",  # every /api/ JSON body bounded and well-formed (ADR 016)
     "axes.middleware.AxesMiddleware",  # login lockout (ADR 015): answers a locked-out login; keep it last
 ]
@@ -270,11 +270,28 @@ QLRF_BREAKERS_ENABLED = env_bool("BREAKERS_ENABLED", True)
 QLRF_BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 3)
 QLRF_BREAKER_RESET_SECONDS = env_int("BREAKER_RESET_SECONDS", 300)
 
+
+# Console logs, every record with the request id (qlrf.log): `plain` text here, `json` lines in production.
+def log_format_from_env(default: str) -> str:
+    """QLRF_LOG_FORMAT (``plain`` or ``json``), or ``default``."""
+    value = env_str("LOG_FORMAT", default) or default
+    if value not in ("plain", "json"):
+        raise ImproperlyConfigured(f"QLRF_LOG_FORMAT must be plain or json, got {value!r}")
+    return value
+
+
+LOG_FORMAT = log_format_from_env("plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "qlrf.log.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "qlrf.log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},  # django-axes logs its banner and every attempt at INFO
 }

@@ -3,6 +3,7 @@
 from qlrf.conf import env_bool, env_int, env_list, env_required
 
 from .base import *  # noqa: F403
+from .base import LOGGING, log_format_from_env
 
 DEBUG = False
 SECRET_KEY = env_required("SECRET_KEY")
@@ -25,3 +26,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# JSON log lines with the request id (qlrf.log) unless QLRF_LOG_FORMAT says plain.
+LOG_FORMAT = log_format_from_env("json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
