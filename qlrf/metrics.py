@@ -8,6 +8,7 @@ every worker and pod adds to the same counters — and needs no Prometheus.
 from __future__ import annotations
 
 import datetime
+import functools
 import hmac
 import logging
 import os
@@ -131,10 +132,31 @@ class _DatabaseCollector:
         backlog.add_metric([], OutboxEvent.objects.filter(published_at__isnull=True).count())
         yield backlog
         yield from _event_bus_metrics()
+        yield from _task_queue_depth()
         scans = GaugeMetricFamily("qlrf_scan_runs", "Scan runs by status", labels=["status"])
         for row in ScanRun.objects.values("status").annotate(n=Count("id")):
             scans.add_metric([row["status"]], row["n"])
         yield scans
+
+
+@functools.cache
+def _queue_broker():
+    """The django-q2 broker of this configuration, built once per process (it holds the Redis connection)."""
+    from django_q.brokers import get_broker
+
+    return get_broker()
+
+
+def _task_queue_depth():
+    """Tasks waiting in the django-q2 queue: the worker autoscaler's queue metric (chart: worker.autoscaling)."""
+    try:
+        size = _queue_broker().queue_size()
+    except Exception:  # a broker outage must not take the other metrics down with it
+        logger.warning("task queue depth unavailable", exc_info=True)
+        return
+    depth = GaugeMetricFamily("qlrf_task_queue_depth", "Tasks waiting in the django-q2 queue (not yet taken)")
+    depth.add_metric([], size)
+    yield depth
 
 
 def _event_bus_metrics():
