@@ -33,6 +33,7 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # for lines Django logs after the middleware chain (4xx: "Not Found: …")
         token = _current.set(RequestContext(request_id=request_id, source_ip=request.META.get("REMOTE_ADDR")))
         try:
             response = self.get_response(request)

@@ -114,11 +114,15 @@ def all_counted() -> float:
 
 def test_handled_errors_are_neither_counted_nor_logged_as_failures(failing):
     before = all_counted()
-    response, lines = get_with_json_log(failing, "/api/v1/no-such-endpoint")
+    response, lines = get_with_json_log(failing, "/api/v1/no-such-endpoint", HTTP_X_REQUEST_ID="not-found-1")
     assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert response.json() == {"code": "not_found", "detail": "no such API path", "request_id": "not-found-1"}
     assert all_counted() == before
     assert [line for line in lines if "exc_info" in line] == []
+    # Django logs the 4xx after the middleware chain, outside the request context: the id still comes along
+    (warning,) = [line for line in lines if line["logger"] == "django.request"]
+    assert warning["message"] == "Not Found: /api/v1/no-such-endpoint"
+    assert warning["request_id"] == "not-found-1"
 
 
 def test_production_logs_are_json_lines_with_the_request_id_and_the_failure_once(tmp_path):

@@ -35,7 +35,9 @@ copy_static() {
 serve() {
   if [ -n "${STATIC_EXPORT_DIR:-}" ]; then copy_static "$STATIC_EXPORT_DIR"; fi
   # No control socket: its default lives under $HOME, which is read-only in the container.
+  # --config: gunicorn's own lines as JSON with the request id in the JSON log format (qlrf/gunicorn_conf.py).
   exec gunicorn qlrf.wsgi:application \
+    --config python:qlrf.gunicorn_conf \
     --bind "0.0.0.0:${PORT:-8000}" \
     --workers "${WEB_CONCURRENCY:-2}" \
     --timeout "${GUNICORN_TIMEOUT:-60}" \

@@ -184,3 +184,31 @@ def test_the_image_layout_collects_static_files_and_exports_them(tmp_path):
     )
     assert export.returncode == 0, export.stderr
     assert (tmp_path / "export" / "css" / "portal.css").is_file()
+
+
+def test_serve_writes_only_json_lines_and_the_access_line_carries_the_request_id(gunicorn, tmp_path):
+    """Production profile: gunicorn's start-up and access lines are JSON like Django's, each with its request id."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    port, env, process = gunicorn
+    assert wait_healthy(load_healthcheck(), port, env["QLRF_ALLOWED_HOSTS"]), (tmp_path / "gunicorn.log").read_text()
+    headers = {"Host": "rf.example.com", "X-Forwarded-Proto": "https", "X-Request-ID": "gunicorn-json-1"}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/no-such-endpoint", headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=10)
+    assert answer.value.code == 404
+    assert answer.value.headers["X-Request-ID"] == "gunicorn-json-1"
+    end = time.monotonic() + 10
+    while time.monotonic() < end and "/api/v1/no-such-endpoint HTTP" not in (tmp_path / "gunicorn.log").read_text():
+        time.sleep(0.1)
+    lines = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines() if line.strip()]
+    assert any(line["message"].startswith("Starting gunicorn") for line in lines)
+    (access,) = [line for line in lines if line["logger"] == "gunicorn.access" and line["path"].startswith("/api/")]
+    assert access["request_id"] == "gunicorn-json-1"
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/api/v1/no-such-endpoint", "404")
+    assert access["duration_ms"] >= 0
+    (not_found,) = [line for line in lines if line["logger"] == "django.request"]
+    assert not_found["request_id"] == "gunicorn-json-1"
+    assert process.poll() is None
