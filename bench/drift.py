@@ -639,6 +639,7 @@ PHASES = {
     "evaluate": phase_evaluate,
     "report": phase_report,
     "outdated": drift_pages.phase_outdated,
+    "csv": drift_pages.phase_csv,
 }
 
 
@@ -893,6 +894,9 @@ def summarise(payload: dict) -> dict:
         outdated = phases["outdated"]
         summary["outdated"] = {k: outdated[k] for k in ("outdated", "worst_page_ms", "goal_page_ms", "pages_ok")}
         summary["outdated"]["miss_seconds"] = round(outdated["seconds"], 4)
+    if "csv" in phases:
+        keys = ("rows", "bytes", "raw_copy_seconds", "python_writer_seconds", "old_way_seconds", "after_write_seconds")
+        summary["csv"] = {k: phases["csv"][k] for k in (*keys, "seconds", "ratio_vs_raw_copy", "csv_ok")}
     for variant, run in payload.get("api", {}).items():
         drift, health = run["drift"], run["healthz"]
         summary[f"api_{variant}"] = {
@@ -931,6 +935,8 @@ def show(payload: dict) -> None:
         show_report(s, phases)
     if "outdated" in phases:
         drift_pages.show_outdated(phases["outdated"])
+    if "csv" in phases:
+        drift_pages.show_csv(phases["csv"])
     api = payload.get("api", {})
     if api:
         rows = []

@@ -148,3 +148,127 @@ def show_outdated(result: dict) -> None:
     )
     verdict = "met" if result["pages_ok"] else "MISSED"
     print(f"goal page < {GOAL_PAGE_MS:.0f} ms at any depth: {verdict} (worst {result['worst_page_ms']} ms)")
+
+
+# --- the outdated CSV export -----------------------------------------------------------------------------------------
+
+GOAL_CSV_RATIO = 2.0
+RAW_COPY_SQL = (
+    "COPY (SELECT instance_id, name, platform, environment_slug, site_slug, version, baseline, outdated_since, reason, "
+    "running FROM drift_driftoutdatedentry WHERE build_id = {build} ORDER BY seq_desc) TO STDOUT (FORMAT csv)"
+)
+
+
+def _drain_copy(statement: str, params=None) -> tuple[int, int]:
+    """Read a COPY … TO STDOUT to the end: (rows, bytes)."""
+    from django.db import connection
+
+    rows = size = 0
+    with connection.cursor() as cursor, cursor.copy(statement, params) as copy:
+        for chunk in copy:
+            rows += 1
+            size += len(chunk)
+    return rows, size
+
+
+def _download(client) -> bytes:
+    response = client.get("/api/v1/reports/outdated.csv")
+    if response.status_code != 200:
+        raise BenchError(f"GET /api/v1/reports/outdated.csv answered {response.status_code}")
+    return b"".join(response.streaming_content)
+
+
+def phase_csv(args) -> dict:
+    """The outdated CSV through the API (COPY path) against the same-run raw COPY, the Python writer and the old way."""
+    import hashlib
+
+    from django.test import Client
+
+    from apps.drift.outdated import outdated_build_current
+    from apps.drift.reports import outdated_asset
+    from apps.drift.selectors import drift_outdated_list
+    from apps.evidence.reports import csv_copy
+    from apps.evidence.reports.csv_exports import OUTDATED_HEADER, csv_lines, export_build
+    from bench._common import timed
+    from bench.drift import _organization, api_token, best_of
+    from qlrf.cache_generation import generation_bump
+
+    organization = _organization(args.organization)
+    token = api_token(organization.pk)
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    before = rss_mb()
+    build = outdated_build_current(organization)
+    raw = best_of(lambda: _drain_copy(RAW_COPY_SQL.format(build=int(build.pk))), args.repeat)
+    export = export_build("outdated", organization, user=None, params={})
+    formatted = best_of(lambda: _drain_copy(f"COPY ({export.copy.select}) TO STDOUT (FORMAT csv)", export.copy.params),
+                        args.repeat)  # fmt: skip
+    api = best_of(lambda: _download(client), args.repeat)
+    body = api.pop("value")
+    python = best_of(lambda: b"".join(csv_lines(export.header, export_build(
+        "outdated", organization, user=None, params={}).rows)), min(args.repeat, 2))  # fmt: skip
+    if python["value"] != body:
+        raise BenchError("the COPY export and the Python writer differ on the same build")
+    rows = raw["value"][0]
+    if body.count(b"\r\n") - 1 < rows:
+        raise BenchError(f"the export has fewer lines than the build's {rows} rows")
+    with timed() as miss:  # a write, then the export: build + COPY
+        generation_bump(organization)
+        size_after_write = len(_download(client))
+
+    def old_way():  # before: re-evaluate, then the Python writer over the live asset query
+        source, queryset, evaluation = drift_outdated_list(organization)
+        lines = (list(_astuple(outdated_asset(r, source, evaluation))) for r in queryset.iterator(chunk_size=500))
+        return sum(len(line) for line in csv_lines(OUTDATED_HEADER, lines))
+
+    with timed() as old:
+        old_size = old_way()
+    ratio = api["seconds"] / raw["seconds"]
+    return {
+        "seconds": api["seconds"],
+        "cpu_seconds": api["cpu_seconds"],
+        "rows": rows,
+        "bytes": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "copy_used": csv_copy.available(),
+        "raw_copy_seconds": raw["seconds"],
+        "raw_copy_formatted_seconds": formatted["seconds"],
+        "api_all_seconds": api["all_seconds"],
+        "python_writer_seconds": python["seconds"],
+        "after_write_seconds": miss["seconds"],
+        "after_write_bytes": size_after_write,
+        "old_way_seconds": old["seconds"],
+        "old_way_bytes": old_size,
+        "ratio_vs_raw_copy": round(ratio, 2),
+        "ratio_vs_formatted_copy": round(api["seconds"] / formatted["seconds"], 2),
+        "goal_ratio": GOAL_CSV_RATIO,
+        "csv_ok": ratio <= GOAL_CSV_RATIO,
+        "rss_before_mb": round(before, 1),
+    }
+
+
+def _astuple(row):
+    from dataclasses import astuple
+
+    return astuple(row)
+
+
+def show_csv(result: dict) -> None:
+    from bench._common import print_table
+
+    print(f"\noutdated CSV ({result['rows']:,} rows, {result['bytes'] / 1e6:.1f} MB; best of the repeats):")
+    rows = [
+        ["raw COPY of the build's columns (baseline)", f"{result['raw_copy_seconds']:.3f}", "1.00x"],
+        ["raw COPY of the export's formatted SELECT", f"{result['raw_copy_formatted_seconds']:.3f}",
+         f"{result['raw_copy_formatted_seconds'] / result['raw_copy_seconds']:.2f}x"],
+        ["GET /api/v1/reports/outdated.csv (COPY path)", f"{result['seconds']:.3f}",
+         f"{result['ratio_vs_raw_copy']:.2f}x"],
+        ["Python writer, same rows (SQLite path)", f"{result['python_writer_seconds']:.3f}",
+         f"{result['python_writer_seconds'] / result['raw_copy_seconds']:.2f}x"],
+        ["the export right after a write (new build + COPY)", f"{result['after_write_seconds']:.3f}", ""],
+        ["old way: re-evaluate + Python writer", f"{result['old_way_seconds']:.3f}",
+         f"{result['old_way_seconds'] / result['raw_copy_seconds']:.2f}x"],
+    ]  # fmt: skip
+    print_table(["case", "s", "vs raw COPY"], rows)
+    verdict = "met" if result["csv_ok"] else "MISSED"
+    ratio = result["ratio_vs_raw_copy"]
+    print(f"goal CSV <= {GOAL_CSV_RATIO:.0f}x raw COPY: {verdict} ({ratio:.2f}x); bytes equal to the Python writer's")

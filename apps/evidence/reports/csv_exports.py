@@ -238,7 +238,7 @@ def outdated_export(organization, *, user, params) -> Export:
     for column, name in SLUG_FILTERS:
         if value := params.get(name):
             entries = entries.filter(**{column: value})
-    days = "GREATEST(0, floor(extract(epoch FROM (%(at)s - outdated_since)) / 86400))::bigint"
+    days = csv_copy.days_since("at", "outdated_since")
     copy = _outdated_copy(DriftOutdatedEntry._meta.db_table, "build_id", build.pk, days, seq, filters)
     copy = CopySource(copy.select, {**copy.params, "at": build.at})
     return Export(filename, OUTDATED_HEADER, _entry_rows(build, entries), _provenance("live", None, None, None), copy)
