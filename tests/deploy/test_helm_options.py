@@ -260,7 +260,7 @@ def app_env(objs: dict, kind: str, name: str) -> dict[str, dict]:
     return env_of(spec["containers"][0])
 
 
-def test_external_stores_come_from_the_secret_and_the_hook_runs_before_install(rendered):
+def test_external_stores_come_from_the_secret_and_the_migrate_hook_runs_before_install(rendered):
     objs = rendered["defaults"]
     env = app_env(objs, "Deployment", "rf-qlrf-web")
     assert env["QLRF_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "qlrf-secrets", "key": "QLRF_DATABASE_URL"}
@@ -275,7 +275,7 @@ def test_external_stores_come_from_the_secret_and_the_hook_runs_before_install(r
 def test_in_chart_postgresql_is_what_every_app_container_uses(rendered):
     objs = rendered["postgresql"]
     url = "postgres://qlrf:$(POSTGRES_PASSWORD)@rf-qlrf-postgresql:5432/qlrf"
-    for kind, name in [("Deployment", "rf-qlrf-web"), ("Deployment", "rf-qlrf-worker"), ("Job", "rf-qlrf-migrate")]:
+    for kind, name in [("Deployment", "rf-qlrf-web"), ("Deployment", "rf-qlrf-worker"), ("Job", "rf-qlrf-migrate-1")]:
         env = app_env(objs, kind, name)
         assert env["QLRF_DATABASE_URL"] == {"name": "QLRF_DATABASE_URL", "value": url}, name
         password = env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]
@@ -292,10 +292,12 @@ def test_in_chart_postgresql_is_what_every_app_container_uses(rendered):
     assert pg["readinessProbe"]["exec"]["command"][:1] == ["pg_isready"]
     assert server["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "8Gi"
     assert objs[("Service", "rf-qlrf-postgresql")]["spec"]["clusterIP"] == "None"
-    # The database is created by the release itself, so the migrate hook runs after install and waits for it; the
-    # pods wait for the migrations.
-    job = objs[("Job", "rf-qlrf-migrate")]
-    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,pre-upgrade"
+    # The database is created by the release itself, so the migrate Job is no hook (a post-install hook would
+    # deadlock `helm install --wait`): an ordinary Job per revision that waits for the database, and the pods wait
+    # for its migrations.
+    assert ("Job", "rf-qlrf-migrate") not in objs
+    job = objs[("Job", "rf-qlrf-migrate-1")]
+    assert "annotations" not in job["metadata"]
     (wait,) = job["spec"]["template"]["spec"]["initContainers"]
     assert wait["name"] == "wait-for-stores" and wait["command"][3:] == ["rf-qlrf-postgresql:5432"]
     for name in ("rf-qlrf-web", "rf-qlrf-worker"):
@@ -305,10 +307,18 @@ def test_in_chart_postgresql_is_what_every_app_container_uses(rendered):
         assert env_of(gate)["QLRF_DATABASE_URL"]["value"] == url
 
 
+def test_with_in_chart_stores_each_upgrade_gets_its_own_migrate_job():
+    with helm.Chart.load(CHART) as chart:
+        manifests = chart.render(POSTGRESQL, name="rf", namespace="qlrf", revision=7, is_upgrade=True)
+    job = yaml.safe_load(manifests["qlrf/templates/migrate-job.yaml"])
+    assert job["metadata"]["name"] == "rf-qlrf-migrate-7"  # a Job's pod template is immutable: a new one per revision
+    assert "annotations" not in job["metadata"]
+
+
 def test_in_chart_redis_is_what_every_app_container_uses(rendered):
     objs = rendered["redis"]
     url = "redis://:$(REDIS_PASSWORD)@rf-qlrf-redis:6379/0"
-    for kind, name in [("Deployment", "rf-qlrf-web"), ("Deployment", "rf-qlrf-worker"), ("Job", "rf-qlrf-migrate")]:
+    for kind, name in [("Deployment", "rf-qlrf-web"), ("Deployment", "rf-qlrf-worker"), ("Job", "rf-qlrf-migrate-1")]:
         env = app_env(objs, kind, name)
         assert env["QLRF_REDIS_URL"] == {"name": "QLRF_REDIS_URL", "value": url}, name
         assert "valueFrom" in env["QLRF_DATABASE_URL"]  # PostgreSQL stays external
@@ -317,11 +327,11 @@ def test_in_chart_redis_is_what_every_app_container_uses(rendered):
     assert redis["args"][:3] == ["redis-server", "--appendonly", "yes"]
     password = env_of(redis)["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]
     assert password == {"name": "qlrf-secrets", "key": "REDIS_PASSWORD"}
-    job = objs[("Job", "rf-qlrf-migrate")]
-    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,pre-upgrade"
+    job = objs[("Job", "rf-qlrf-migrate-1")]
+    assert "annotations" not in job["metadata"]
     assert job["spec"]["template"]["spec"]["initContainers"][0]["command"][3:] == ["rf-qlrf-redis:6379"]
     (gate,) = objs[("Deployment", "rf-qlrf-worker")]["spec"]["template"]["spec"]["initContainers"]
-    assert gate["name"] == "wait-for-migrations"  # the hook runs post-install here too
+    assert gate["name"] == "wait-for-migrations"  # the Job is created with the pods here too
 
 
 def test_in_chart_kafka_switches_the_event_transport_to_it(rendered):
@@ -342,7 +352,7 @@ def test_in_chart_kafka_switches_the_event_transport_to_it(rendered):
 
 
 def test_the_wait_for_stores_script_waits_for_a_listening_port(rendered):
-    job = rendered["all-in-one"][("Job", "rf-qlrf-migrate")]
+    job = rendered["all-in-one"][("Job", "rf-qlrf-migrate-1")]
     (wait,) = job["spec"]["template"]["spec"]["initContainers"]
     assert wait["command"][3:] == ["rf-qlrf-postgresql:5432", "rf-qlrf-redis:6379"]
     with socket.socket() as server:

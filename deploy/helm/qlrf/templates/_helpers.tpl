@@ -117,7 +117,7 @@ Service and the password in the Secret (Kubernetes expands $(VAR) from the varia
       optional: true
 {{- end }}
 
-{{/* True (non-empty) when the hook Job must wait for an in-chart database or Redis created by the same install. */}}
+{{/* True (non-empty) when the migrate Job must wait for an in-chart database or Redis created by the release. */}}
 {{- define "qlrf.inChartStore" -}}
 {{- if or .Values.postgresql.enabled .Values.redis.enabled }}true{{ end }}
 {{- end }}
@@ -159,8 +159,8 @@ Service and the password in the Secret (Kubernetes expands $(VAR) from the varia
       memory: 64Mi
 {{- end }}
 
-{{/* An init container that holds web and worker pods until the migrate Job has applied every migration (on a first
-install with an in-chart PostgreSQL or Redis the Job runs post-install, after the pods are created). */}}
+{{/* An init container that holds web and worker pods until the migrate Job has applied every migration (with an
+in-chart PostgreSQL or Redis the Job is created with the pods, not before them). */}}
 {{- define "qlrf.waitForMigrationsInit" -}}
 - name: wait-for-migrations
   image: {{ include "qlrf.image" . }}
