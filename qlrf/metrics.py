@@ -194,6 +194,9 @@ def _event_bus_metrics():
     for status in WebhookDelivery.Status.values:
         deliveries.add_metric([status], counts.get(status, 0))
     yield deliveries
+    from apps.events.metrics import event_bus_health_metrics
+
+    yield from event_bus_health_metrics()
 
 
 @require_GET

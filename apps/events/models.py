@@ -183,3 +183,19 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id or '?'}: {self.reason[:60]}"
+
+
+class PublishErrorCount(models.Model):
+    """Failed relay publications by transport and reason: a counter every relay process adds to, read by /metrics."""
+
+    transport = models.CharField(max_length=16)
+    reason = models.CharField(max_length=64, help_text="A bounded label: connection, timeout, response, a Kafka code…")
+    count = models.PositiveBigIntegerField(default=0)
+    last_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["transport", "reason"], name="publish_error_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.transport}/{self.reason}: {self.count}"

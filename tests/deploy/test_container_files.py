@@ -94,6 +94,9 @@ def test_compose_has_the_expected_services_and_healthchecks():
     assert services["events-relay"]["command"] == ["manage", "events_relay"]
     assert services["events-relay"]["image"] == services["web"]["image"]
     assert services["events-relay"]["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert services["events-relay"]["healthcheck"]["test"] == [
+        "CMD", "python", "-m", "apps.events.heartbeat", "/app/var/run/relay.alive", "--max-age", "90"
+    ]  # fmt: skip
     assert services["web"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},

@@ -219,6 +219,19 @@ def test_event_relay_and_consumer_deployments_render_behind_their_flags(default_
     assert report["errors"] == [] and [m for m in report["messages"] if m["severity"] >= 2] == []
 
 
+def test_event_processes_are_probed_on_their_heartbeat_files():
+    objs = objects(render(EVENTS_VALUES))
+    for component, age in (("relay", "90"), ("consumer", "90")):
+        spec = container(objs, "Deployment", f"rf-qlrf-events-{component}", f"events-{component}")
+        probe = ["python", "-m", "apps.events.heartbeat"]
+        alive = [*probe, f"/tmp/qlrf/{component}.alive", "--max-age", age]
+        assert spec["livenessProbe"]["exec"]["command"] == alive
+        assert spec["startupProbe"]["exec"]["command"] == alive
+        assert spec["readinessProbe"]["exec"]["command"] == [*probe, f"/tmp/qlrf/{component}.ready", "--max-age", "120"]
+        assert {"name": "QLRF_EVENTS_HEARTBEAT_DIR", "value": "/tmp/qlrf"} in spec["env"]
+        assert {"name": "tmp", "mountPath": "/tmp"} in spec["volumeMounts"]  # writable: an emptyDir
+
+
 MONITORING_VALUES = {"monitoring": {"serviceMonitor": {"enabled": True}, "prometheusRule": {"enabled": True}}}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -109,8 +110,11 @@ def dead_letter_redrive(*, letter: DeadLetter) -> str:
 
 
 def inbound_consume(*, once: bool = False, group: str = "qlrf", consumer: str = "consumer-1", block_ms: int = 1000,
-                    count: int = 50) -> dict[str, int]:  # fmt: skip
-    """Read the inbound stream with a consumer group; ack each entry only after it is applied or dead-lettered."""
+                    count: int = 50, heartbeat=None, stop=None) -> dict[str, int]:  # fmt: skip
+    """Read the inbound stream with a consumer group; ack each entry only after it is applied or dead-lettered.
+
+    ``heartbeat`` (``apps.events.heartbeat.Heartbeat``) is beaten every round, ready when Redis answered; a lost
+    Redis connection ends a ``once`` run and makes the long-running consumer wait and reconnect."""
     import redis as redis_lib
 
     from ..transports.redis import stream_client
@@ -124,11 +128,25 @@ def inbound_consume(*, once: bool = False, group: str = "qlrf", consumer: str = 
             raise
     counts = {"applied": 0, "duplicate": 0, "dead": 0, "retry": 0}
     while True:
-        # This consumer's own unacknowledged entries first (a crash, a retryable failure), then new ones.
-        entries = client.xreadgroup(group, consumer, {stream: "0"}, count=count)
-        backlog = entries and entries[0][1]
-        if not backlog:
-            entries = client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=None if once else block_ms)
+        if stop is not None and stop():
+            return counts
+        try:
+            # This consumer's own unacknowledged entries first (a crash, a retryable failure), then new ones.
+            entries = client.xreadgroup(group, consumer, {stream: "0"}, count=count)
+            backlog = entries and entries[0][1]
+            if not backlog:
+                entries = client.xreadgroup(group, consumer, {stream: ">"}, count=count,
+                                            block=None if once else block_ms)  # fmt: skip
+        except redis_lib.ConnectionError as exc:
+            if once:
+                raise
+            if heartbeat is not None:
+                heartbeat.beat(ready=False)
+            log.warning("inbound: %s; retrying in %s s", exc, settings.QLRF_EVENTS_RETRY_MAX_SECONDS // 6 or 1)
+            time.sleep(settings.QLRF_EVENTS_RETRY_MAX_SECONDS // 6 or 1)
+            continue
+        if heartbeat is not None:
+            heartbeat.beat(ready=True)
         handled = 0
         for _name, messages in entries or []:
             for entry_id, fields in messages:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +32,7 @@ from django.utils import timezone
 from apps.tenancy.models import Organization
 
 from ..encoding import structured_join
+from ..heartbeat import Heartbeat
 from ..models import CE_DATA_SCHEMA, CE_SOURCE, EventStream, OutboxEvent, envelope_attributes
 from ..transports import Outgoing, Transport, TransportError
 
@@ -254,17 +256,23 @@ def relay_batch(transport: Transport, *, batch_size: int, skip: set[int]) -> tup
         if done:
             cursor.execute(f"UPDATE {STREAMS} SET last_sequence = %s WHERE id = %s", [last_sequence + done, stream_id])  # noqa: S608
     if error is not None:
+        from .monitoring import publish_error_record
+
+        publish_error_record(transport=transport.slug, reason=getattr(error, "reason", "other"), detail=str(error))
         raise error
     return organization_id, done
 
 
-def relay_pass(transport: Transport, *, batch_size: int | None = None) -> int:
-    """Publish everything pending now (every organisation, batch by batch); returns how many events went out."""
+def relay_pass(transport: Transport, *, batch_size: int | None = None, heartbeat: Heartbeat | None = None) -> int:
+    """Publish everything pending now (every organisation, batch by batch); returns how many events went out.
+    ``heartbeat`` is beaten after every batch, so catching up on a long backlog never looks like a hung relay."""
     batch_size = batch_size or settings.QLRF_EVENTS_BATCH_SIZE
     _streams_ensure()
     total, done = 0, set()
     while True:
         organization, count = relay_batch(transport, batch_size=batch_size, skip=done)
+        if heartbeat is not None:
+            heartbeat.beat(ready=True)
         if organization is None:
             break
         total += count
@@ -277,12 +285,34 @@ def relay_pass(transport: Transport, *, batch_size: int | None = None) -> int:
     return total
 
 
-def relay_run(transport: Transport, *, once: bool = False, poll: float | None = None, stop=None) -> int:
-    """The long-running relay: a pass, a pause of ``poll`` seconds when idle, again; ``once`` stops after one pass."""
+def relay_run(transport: Transport, *, once: bool = False, poll: float | None = None, stop=None,
+              heartbeat: Heartbeat | None = None) -> int:  # fmt: skip
+    """The long-running relay: a pass, a pause of ``poll`` seconds when idle, again; ``once`` stops after one pass.
+
+    A transport failure ends a ``once`` run (the CLI exits non-zero); the long-running relay counts it (the publish
+    error metric), waits with backoff (up to QLRF_EVENTS_RETRY_MAX_SECONDS) and tries again, beating its liveness
+    heartbeat every round and its readiness one only after a pass that published without error."""
     poll = settings.QLRF_EVENTS_POLL_SECONDS if poll is None else poll
-    total = 0
+    total, failures = 0, 0
     while True:
-        published = relay_pass(transport)
+        try:
+            published = relay_pass(transport, heartbeat=heartbeat)
+        except TransportError as exc:
+            if once:
+                raise
+            failures += 1
+            if heartbeat is not None:
+                heartbeat.beat(ready=False)
+            backoff = min(max(poll, 1.0) * 2 ** (failures - 1), settings.QLRF_EVENTS_RETRY_MAX_SECONDS)
+            wait = backoff * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
+            log.warning("relay: %s; retrying in %.1f s", exc, wait)
+            if stop is not None and stop():
+                return total
+            time.sleep(wait)
+            continue
+        failures = 0
+        if heartbeat is not None:
+            heartbeat.beat(ready=True)
         total += published
         if published:
             log.info("relay: published %s event(s) via %s", published, transport.slug)

@@ -10,7 +10,14 @@ REGISTRY: dict[str, type[Transport]] = {}
 
 
 class TransportError(RuntimeError):
-    """The batch was not (wholly) published; the relay rolls back and retries it."""
+    """The batch was not (wholly) published; the relay keeps it pending and retries it.
+
+    ``reason`` is a short, bounded label for the publish-error metric (``connection``, ``timeout``, ``response``, a
+    librdkafka error name such as ``_msg_timed_out``); the message carries the detail."""
+
+    def __init__(self, message: str, *, reason: str = "other"):
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

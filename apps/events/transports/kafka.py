@@ -50,6 +50,13 @@ def topics_ensure(admin=None) -> list[str]:
     return [topic.topic for topic in wanted]
 
 
+def kafka_reason(error) -> str:
+    """The publish-error label of a KafkaError (or a KafkaException carrying one): librdkafka's error name."""
+    error = error.args[0] if error.__class__.__name__ == "KafkaException" and error.args else error
+    name = getattr(error, "name", None)
+    return name().lower()[:64] if callable(name) else "other"
+
+
 @register_transport
 class KafkaTransport(Transport):
     slug = "kafka"
@@ -62,12 +69,12 @@ class KafkaTransport(Transport):
 
     def publish(self, batch: list[Outgoing]) -> list[str]:
         positions: list[str | None] = [None] * len(batch)
-        errors: list[str] = []
+        errors: list = []
 
         def delivered(index):
             def callback(err, msg):
                 if err is not None:
-                    errors.append(str(err))
+                    errors.append(err)
                 else:
                     positions[index] = f"{msg.topic()}/{msg.partition()}/{msg.offset()}"
 
@@ -93,11 +100,13 @@ class KafkaTransport(Transport):
                     on_delivery=delivered(index),
                 )  # fmt: skip
             except Exception as exc:
-                raise TransportError(f"kafka: {exc}") from exc
+                raise TransportError(f"kafka: {exc}", reason=kafka_reason(exc)) from exc
             self.producer.poll(0)
         remaining = self.producer.flush(settings.QLRF_EVENTS_KAFKA_FLUSH_SECONDS)
-        if errors or remaining or None in positions:
-            raise TransportError(f"kafka: {errors[0] if errors else f'{remaining} message(s) not acknowledged'}")
+        if errors:
+            raise TransportError(f"kafka: {errors[0]}", reason=kafka_reason(errors[0]))
+        if remaining or None in positions:
+            raise TransportError(f"kafka: {remaining} message(s) not acknowledged", reason="unacknowledged")
         return positions
 
     def close(self) -> None:

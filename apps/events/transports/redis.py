@@ -10,8 +10,19 @@ from .base import Outgoing, Transport, TransportError, register_transport
 
 def stream_client() -> redis_lib.Redis:
     if not settings.REDIS_URL:
-        raise TransportError("the redis event transport needs QLRF_REDIS_URL")
+        raise TransportError("the redis event transport needs QLRF_REDIS_URL", reason="configuration")
     return redis_lib.Redis.from_url(settings.REDIS_URL, socket_timeout=10, socket_connect_timeout=5)
+
+
+def redis_reason(exc: Exception) -> str:
+    """The publish-error label of a redis-py exception."""
+    if isinstance(exc, redis_lib.TimeoutError):
+        return "timeout"
+    if isinstance(exc, redis_lib.ConnectionError):
+        return "connection"
+    if isinstance(exc, redis_lib.ResponseError):
+        return "response"
+    return "other"
 
 
 def entry_fields(event: Outgoing) -> dict:
@@ -44,7 +55,7 @@ class RedisStreamTransport(Transport):
         try:
             ids = pipe.execute()
         except redis_lib.RedisError as exc:
-            raise TransportError(f"redis: {exc}") from exc
+            raise TransportError(f"redis: {exc}", reason=redis_reason(exc)) from exc
         return [f"{self.stream}/{entry.decode()}" for entry in ids]
 
     def close(self) -> None:

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.events.heartbeat import Heartbeat
 from apps.events.services.inbound import inbound_consume
 from apps.events.transports import TransportError
 
@@ -13,7 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, consumer="consumer-1", **options):
         try:
-            counts = inbound_consume(once=once, consumer=consumer)
+            heartbeat = None if once else Heartbeat(settings.QLRF_EVENTS_HEARTBEAT_DIR, "consumer")
+            counts = inbound_consume(once=once, consumer=consumer, heartbeat=heartbeat)
         except TransportError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(", ".join(f"{key} {value}" for key, value in counts.items()))

@@ -2,6 +2,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.events.heartbeat import Heartbeat
 from apps.events.services.relay import backlog, relay_run
 from apps.events.transports import TransportError, transport_get
 
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         try:
-            total = relay_run(chosen, once=once, stop=lambda: bool(stopping))
+            heartbeat = None if once else Heartbeat(settings.QLRF_EVENTS_HEARTBEAT_DIR, "relay")
+            total = relay_run(chosen, once=once, stop=lambda: bool(stopping), heartbeat=heartbeat)
         except TransportError as exc:
             raise CommandError(str(exc)) from None
         finally:
