@@ -7,6 +7,10 @@ user may not have started. ``task_on_commit`` is the one place that decides (ADR
   ``Stat`` every running cluster saves every few seconds), otherwise run in-process after the commit;
 - ``inline``: always run in-process after the commit; ``queue``: always queue (a worker is guaranteed to run).
 
+Work too long for a request (a large upload's parse, ADR 019) uses ``task_in_background``: the same decision, except
+that where ``auto`` would run it in-process it runs in a daemon thread, so the request answers at once. The job row
+it works on is committed first, so a process that dies with the thread leaves a job that can be run again.
+
 A rolled-back transaction runs and queues nothing (``transaction.on_commit``). An in-process failure is logged, never
 raised into the request that committed (``robust=True``): the committed change stands.
 """
@@ -14,6 +18,7 @@ raised into the request that committed (``robust=True``): the committed change s
 from __future__ import annotations
 
 import logging
+import threading
 
 from django.conf import settings
 from django.db import transaction
@@ -56,3 +61,29 @@ def _run(func_path: str, args: tuple, task_name: str | None) -> None:
 def task_on_commit(func_path: str, *args, task_name: str | None = None, using: str | None = None) -> None:
     """Once the current transaction commits, run ``func_path(*args)``: queued or in-process (see module doc)."""
     transaction.on_commit(lambda: _run(func_path, args, task_name), using=using, robust=True)
+
+
+def _run_in_thread(func_path: str, args: tuple, task_name: str | None) -> None:
+    if task_mode() == "queue":
+        _run(func_path, args, task_name)
+        return
+    if getattr(settings, "QLRF_TASK_MODE", "auto") == "inline":
+        import_string(func_path)(*args)
+        return
+
+    def work() -> None:
+        from django.db import connections
+
+        try:
+            import_string(func_path)(*args)
+        except Exception:
+            logger.exception("background task %s%r failed", func_path, args)
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=work, name=task_name or func_path, daemon=True).start()
+
+
+def task_in_background(func_path: str, *args, task_name: str | None = None, using: str | None = None) -> None:
+    """Once the transaction commits, run ``func_path(*args)`` outside the request: queued, or in a thread."""
+    transaction.on_commit(lambda: _run_in_thread(func_path, args, task_name), using=using, robust=True)

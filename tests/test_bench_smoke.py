@@ -115,3 +115,15 @@ def test_events_relay_benchmark_runs_at_small_size():
     assert "events_relay, 500 events, batch 500" in out
     assert "latency commit → published under" in out
     assert "results: var/bench/events_relay-500-" in out
+
+
+def test_sbom_import_benchmark_runs_at_small_size():
+    out = _run_bench(
+        "bench.sbom_import", "--sizes", "50,100", "--repeat", "1", "--import",
+        "--database-url", f"{SMOKE_SERVER}/qlrf_bench_smoke_sbom",
+    )  # fmt: skip
+    assert "sbom_import, sizes 50, 100 packages" in out
+    for fmt in ("cyclonedx-json", "cyclonedx-xml", "spdx-json"):
+        assert f"\n{fmt}" in out
+    assert "json.loads + COPY" in out
+    assert "results: var/bench/sbom_import-100-" in out

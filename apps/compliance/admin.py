@@ -14,6 +14,7 @@ from .models import (
     SignatureVerification,
     SigningKey,
     Upload,
+    UploadJob,
 )
 from .services import signing_key_create
 from .signing import VerificationOutcome
@@ -40,6 +41,15 @@ class UploadAdmin(ReadOnlyTenantAdmin):
     """Uploads arrive through the API or ``rf sbom import``; the admin lists them, rejected ones included."""
 
     list_display = ["version", "kind", "status", "filename", "size", "rejection_code", "uploaded_by", "uploaded_at"]
+    list_filter = ["organization", "kind", "status"]
+    search_fields = ["sha256", "filename", "version__family__slug", "version__version"]
+
+
+@admin.register(UploadJob)
+class UploadJobAdmin(ReadOnlyTenantAdmin):
+    """Large uploads parsed outside the request (ADR 019): status, progress and the failure in the document's terms."""
+
+    list_display = ["version", "kind", "status", "stage", "progress", "size", "error_code", "attempts", "created_at"]
     list_filter = ["organization", "kind", "status"]
     search_fields = ["sha256", "filename", "version__family__slug", "version__version"]
 

@@ -44,3 +44,12 @@ class BadgeStatusChoices(models.TextChoices):
     FAIL = "fail", "Fail"
     WARN = "warn", "Warn"
     UNKNOWN = "unknown", "Unknown"
+
+
+class UploadJobStatusChoices(models.TextChoices):
+    """A large upload parsed outside the request (ADR 019): queued → running → succeeded | failed."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"

@@ -5,7 +5,7 @@ import django_filters
 from apps.tenancy.filtersets import TenantFilterSet
 
 from .choices import SignatureMethodChoices, VerificationResultChoices
-from .models import GateDecision, SignatureVerification, SigningKey, Upload
+from .models import GateDecision, SignatureVerification, SigningKey, Upload, UploadJob
 
 
 class SigningKeyFilterSet(TenantFilterSet):
@@ -22,6 +22,15 @@ class UploadFilterSet(TenantFilterSet):
 
     class Meta:
         model = Upload
+        fields = ["organization", "family", "version", "kind", "status", "sha256"]
+
+
+class UploadJobFilterSet(TenantFilterSet):
+    organization = django_filters.CharFilter(field_name="organization__slug")
+    family = django_filters.CharFilter(field_name="version__family__slug")
+
+    class Meta:
+        model = UploadJob
         fields = ["organization", "family", "version", "kind", "status", "sha256"]
 
 

@@ -11,6 +11,7 @@ from apps.tenancy.models import AppendOnlyModel, TenantModel
 from .choices import (
     ScanSummaryKindChoices,
     SignatureMethodChoices,
+    UploadJobStatusChoices,
     UploadKindChoices,
     UploadStatusChoices,
     VerificationResultChoices,
@@ -45,6 +46,52 @@ class Upload(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.filename or self.sha256[:12]} ({self.status})"
+
+
+class UploadJob(TenantModel):
+    """A document too large to parse within a request, stored first and parsed by a task (ADR 019).
+
+    The original is in storage (``file``) before the job row commits, so nothing is lost if the worker dies; the
+    task is idempotent (the same accepted bytes are a no-op), so a retried job never imports twice. ``upload`` is the
+    resulting row, accepted or rejected; ``error_*`` explain a failure in the document's terms.
+    """
+
+    version = models.ForeignKey("images.ImageVersion", on_delete=models.PROTECT, related_name="upload_jobs")
+    kind = models.CharField(max_length=16, help_text="sbom, scan (SARIF or InSpec, detected) or provenance.")
+    status = models.CharField(
+        max_length=16, choices=UploadJobStatusChoices.choices, default=UploadJobStatusChoices.QUEUED
+    )
+    stage = models.CharField(max_length=32, blank=True, help_text="What the running job is doing now.")
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done (0-100).")
+    file = models.FileField(max_length=300, help_text="uploads/<org>/<sha256>: the original, stored before queueing.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    filename = models.CharField(max_length=255, blank=True)
+    media_type = models.CharField(max_length=100, blank=True)
+    upload = models.ForeignKey(Upload, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    error_code = models.CharField(max_length=64, blank=True)
+    error_detail = models.TextField(blank=True)
+    error_path = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    permission_scope = "uploads"
+    project_path = "version__family__project"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (UploadJobStatusChoices.SUCCEEDED, UploadJobStatusChoices.FAILED)
 
 
 class SbomDocument(TenantModel):

@@ -20,3 +20,11 @@ def upload_originals_sweep_task() -> int:
     from .services.sweep import upload_originals_sweep
 
     return len(upload_originals_sweep())
+
+
+def upload_job_run_task(job_id: int) -> str | None:
+    """Parse and import the document of one upload job (ADR 019); its final status."""
+    from .services.upload_jobs import upload_job_run
+
+    job = upload_job_run(job_id)
+    return job.status if job is not None else None

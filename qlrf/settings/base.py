@@ -187,6 +187,8 @@ QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
 # /api/schema/ and /api/docs/ open to anonymous callers (development); production defaults to behind login.
 QLRF_API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
+# Larger documents (and any sent with "Prefer: respond-async") are parsed by an upload job, answered 202 (ADR 019)
+QLRF_UPLOAD_SYNC_MAX_BYTES = env_int("UPLOAD_SYNC_MAX_BYTES", 4 * 1024 * 1024)
 # Bounded request bodies (ADR 016): JSON bodies, their nesting, form fields held in memory, multipart uploads.
 QLRF_API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
 QLRF_API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 64)

@@ -13,7 +13,7 @@ from django.urls import Resolver404, resolve
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
-from apps.compliance.services import signing_key_create, upload_store_and_parse
+from apps.compliance.services import signing_key_create, upload_job_submit, upload_store_and_parse
 from apps.compliance.services.gate import gate_check
 from apps.events.models import WebhookDelivery
 from apps.evidence.models import EvidencePackJob
@@ -65,6 +65,7 @@ def seeded_tenant(slug: str, *, own_family: bool = False):
         register(tenant, WINDOWS, "2.0.0")
     version = fleet["versions"][0]
     upload_store_and_parse(actor=None, version=version, kind="sbom", data=SBOM.read_bytes(), filename=SBOM.name)
+    upload_job_submit(actor=tenant.users["engineer"], version=version, kind="sbom", data=SBOM.read_bytes())
     public_pem = (
         ec.generate_private_key(ec.SECP256R1())
         .public_key()

@@ -128,9 +128,9 @@ def test_rejected_sbom_via_api_is_422_and_its_upload_row_survives(tenant_a, ci):
     assert response.status_code == 422
     assert response.json() == {
         "code": "invalid_document",
-        "detail": "'AnotherFormat' is not one of ['CycloneDX']",
+        "detail": '"AnotherFormat" is not one of "CycloneDX"',
         "errors": [
-            {"path": "/bomFormat", "code": "invalid_document", "detail": "'AnotherFormat' is not one of ['CycloneDX']"}
+            {"path": "/bomFormat", "code": "invalid_document", "detail": '"AnotherFormat" is not one of "CycloneDX"'}
         ],
     }
     assert list(Upload.objects.values_list("status", "rejection_code")) == [("rejected", "invalid_document")]

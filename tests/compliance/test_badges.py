@@ -138,7 +138,7 @@ def test_sbom_import_command(tenant_a, capsys):
     with pytest.raises(CommandError, match="SBOM rejected \\(invalid_document\\); the upload is kept as rejected"):
         call_command("sbom_import", "--org", "alpha", "--image", "ubuntu-2204-base@1.0.0", bad)
     assert capsys.readouterr().err.strip() == (
-        f"{bad}: /bomFormat: invalid_document: 'AnotherFormat' is not one of ['CycloneDX']"
+        f'{bad}: /bomFormat: invalid_document: "AnotherFormat" is not one of "CycloneDX"'
     )
     assert list(Upload.objects.order_by("id").values_list("status", flat=True)) == ["accepted", "rejected"]
     assert SbomPackage.objects.count() == 610

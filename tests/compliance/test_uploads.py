@@ -129,7 +129,7 @@ def test_a_rejected_sbom_keeps_a_rejected_upload_and_writes_no_package(tenant_a)
         upload_store_and_parse(actor=tenant_a.users["engineer"], version=version, kind="sbom", data=data)
     assert refused.value.code == "invalid_document"
     assert refused.value.errors == [
-        {"path": "/bomFormat", "code": "invalid_document", "detail": "'AnotherFormat' is not one of ['CycloneDX']"}
+        {"path": "/bomFormat", "code": "invalid_document", "detail": '"AnotherFormat" is not one of "CycloneDX"'}
     ]
     upload = Upload.objects.get()
     assert (upload.status, upload.rejection_code, upload.rejection_path) == (

@@ -15,8 +15,48 @@ from ..models import (
     SignatureVerification,
     SigningKey,
     Upload,
+    UploadJob,
 )
 from ..services import signing_key_create
+
+
+class UploadJobSerializer(serializers.ModelSerializer):
+    """A large upload being parsed outside the request (ADR 019); poll ``url`` until ``status`` is final."""
+
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    version = serializers.StringRelatedField()
+    requested_by = serializers.StringRelatedField()
+    url = serializers.HyperlinkedIdentityField(view_name="upload-job-detail")
+    status = serializers.CharField(read_only=True, help_text="queued, running, succeeded or failed")
+    upload = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="the resulting upload (accepted, or rejected with its fault)"
+    )
+
+    class Meta:
+        model = UploadJob
+        fields = [
+            "id",
+            "url",
+            "organization",
+            "version",
+            "kind",
+            "status",
+            "stage",
+            "progress",
+            "sha256",
+            "size",
+            "filename",
+            "media_type",
+            "upload",
+            "error_code",
+            "error_detail",
+            "error_path",
+            "attempts",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class UploadSerializer(serializers.ModelSerializer):

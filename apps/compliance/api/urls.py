@@ -9,6 +9,7 @@ from . import badge_urls, views
 def register(router) -> None:
     router.register("signing-keys", views.SigningKeyViewSet, basename="signing-key")
     router.register("uploads", views.UploadViewSet, basename="upload")
+    router.register("upload-jobs", views.UploadJobViewSet, basename="upload-job")
     router.register("signature-verifications", views.SignatureVerificationViewSet, basename="signature-verification")
     router.register("gate-decisions", views.GateDecisionViewSet, basename="gate-decision")
 

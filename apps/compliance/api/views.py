@@ -20,9 +20,15 @@ from qlrf.errors import field_error
 
 from .. import selectors
 from ..badges import BADGES, badge_key_valid, badge_ref, badge_url, render_svg
-from ..filtersets import GateDecisionFilterSet, SignatureVerificationFilterSet, SigningKeyFilterSet, UploadFilterSet
-from ..models import GateDecision, SbomPackage, SignatureVerification, SigningKey, Upload
-from ..services import SCAN, bundle_bytes, gate_check, signature_verify, upload_store_and_parse
+from ..filtersets import (
+    GateDecisionFilterSet,
+    SignatureVerificationFilterSet,
+    SigningKeyFilterSet,
+    UploadFilterSet,
+    UploadJobFilterSet,
+)
+from ..models import GateDecision, SbomPackage, SignatureVerification, SigningKey, Upload, UploadJob
+from ..services import SCAN, bundle_bytes, gate_check, signature_verify, upload_job_submit, upload_store_and_parse
 from . import serializers as s
 
 DOCUMENT_BODY = {
@@ -31,6 +37,11 @@ DOCUMENT_BODY = {
     "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
 }
 UPLOAD_ERRORS = {
+    202: OpenApiResponse(
+        s.UploadJobSerializer,
+        description="a document over QLRF_UPLOAD_SYNC_MAX_BYTES, or sent with `Prefer: respond-async`, is parsed by "
+        "an upload job: poll the job's URL (also in `Location`) until its status is succeeded or failed",
+    ),
     413: OpenApiResponse(description="document larger than QLRF_UPLOAD_MAX_BYTES (code too_large)"),
     422: OpenApiResponse(description="document refused; the rejected upload is kept for the audit trail"),
 }
@@ -71,8 +82,16 @@ class _UploadView(APIView):
     kind = ""
 
     def _store(self, request, pk):
+        """(upload, status) when parsed here; (None, 202 response) when the document goes to an upload job."""
         version = _version(request, pk)
         data, filename, media_type, size = _document(request)
+        if _parse_later(request, data, size):
+            job = upload_job_submit(
+                actor=request.user, version=version, kind=self.kind, data=data, filename=filename,
+                media_type=media_type, size=size,
+            )  # fmt: skip
+            body = s.UploadJobSerializer(job, context={"request": request}).data
+            return None, Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
         upload, created = upload_store_and_parse(
             actor=request.user,
             version=version,
@@ -83,6 +102,15 @@ class _UploadView(APIView):
             size=size,
         )
         return upload, (status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _parse_later(request, data: bytes, size: int) -> bool:
+    """Large (or ``Prefer: respond-async``) documents within the upload limit go to an upload job (ADR 019)."""
+    if not data or size > settings.QLRF_UPLOAD_MAX_BYTES:
+        return False  # refused at once (413) by the upload service, which records the refusal
+    prefer = request.headers.get("Prefer", "")
+    wants_async = any(token.strip().lower() == "respond-async" for token in prefer.split(","))
+    return wants_async or size > settings.QLRF_UPLOAD_SYNC_MAX_BYTES
 
 
 class ImageSbomView(_UploadView):
@@ -109,6 +137,8 @@ class ImageSbomView(_UploadView):
     @extend_schema(request=DOCUMENT_BODY, responses={201: s.SbomDocumentSerializer, **UPLOAD_ERRORS})
     def post(self, request, pk):
         upload, code = self._store(request, pk)
+        if upload is None:
+            return code
         return Response(s.SbomDocumentSerializer(upload.sbom).data, status=code)
 
 
@@ -120,6 +150,8 @@ class ImageScanView(_UploadView):
     @extend_schema(request=DOCUMENT_BODY, responses={201: s.ScanSummarySerializer, **UPLOAD_ERRORS})
     def post(self, request, pk):
         upload, code = self._store(request, pk)
+        if upload is None:
+            return code
         return Response(s.ScanSummarySerializer(upload.scan).data, status=code)
 
 
@@ -131,6 +163,8 @@ class ImageProvenanceView(_UploadView):
     @extend_schema(request=DOCUMENT_BODY, responses={201: s.ProvenanceDocumentSerializer, **UPLOAD_ERRORS})
     def post(self, request, pk):
         upload, code = self._store(request, pk)
+        if upload is None:
+            return code
         return Response(s.ProvenanceDocumentSerializer(upload.provenance).data, status=code)
 
 
@@ -254,6 +288,14 @@ class SigningKeyViewSet(TenantModelViewSet):
     queryset = SigningKey.objects.select_related("organization")
     serializer_class = s.SigningKeySerializer
     filterset_class = SigningKeyFilterSet
+
+
+class UploadJobViewSet(TenantReadOnlyViewSet):
+    """Upload jobs (ADR 019): large documents parsed outside the request; poll one until it is final."""
+
+    queryset = UploadJob.objects.select_related("organization", "version__family", "requested_by")
+    serializer_class = s.UploadJobSerializer
+    filterset_class = UploadJobFilterSet
 
 
 class UploadViewSet(TenantReadOnlyViewSet):

@@ -126,7 +126,7 @@ def _load_json(text: str) -> Any:
         code = "truncated" if truncated else "malformed_json"
         raise DocumentError(code, f"{exc.msg} (column {exc.colno})", f"line {exc.lineno}") from exc
     except RecursionError as exc:
-        raise DocumentError("malformed_json", "document is nested too deeply", "") from exc
+        raise DocumentError("nesting_too_deep", "the document is nested too deeply to be read", "") from exc
 
 
 def _load_xml(data: bytes) -> Element:

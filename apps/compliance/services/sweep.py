@@ -34,7 +34,7 @@ def upload_originals_sweep(*, grace: timedelta | None = None, now: datetime | No
     referenced = _referenced_names(f"{PREFIX}/")
     deleted = []
     for name in candidates:
-        if name in referenced or _is_referenced(name):  # re-checked just before deleting: a row may be newer
+        if name in referenced or is_referenced(name):  # re-checked just before deleting: a row may be newer
             continue
         default_storage.delete(name)
         deleted.append(name)
@@ -82,5 +82,6 @@ def _referenced_names(prefix: str) -> set[str]:
     return names
 
 
-def _is_referenced(name: str) -> bool:
+def is_referenced(name: str) -> bool:
+    """Whether any row of any model names the stored file ``name``."""
     return any(model._base_manager.filter(**{attname: name}).exists() for model, attname in _file_fields())

@@ -44,12 +44,21 @@ PACKAGE_LIMITS = {"name": 500, "version": 200, "purl": 1000, "type": 64, "suppli
 
 
 def upload_store_and_parse(
-    *, actor, version, kind: str, data: bytes, filename: str = "", media_type: str = "", size: int | None = None
+    *,
+    actor,
+    version,
+    kind: str,
+    data: bytes,
+    filename: str = "",
+    media_type: str = "",
+    size: int | None = None,
+    progress=None,
 ) -> tuple[Upload, bool]:
     """Store, parse and persist one document for ``version``; returns (upload, created). Refusals are recorded.
 
     ``kind`` is sbom, sarif, inspec, provenance, or ``scan`` (SARIF or InSpec, detected). ``size`` is the real size
     when ``data`` was cut short at the limit by the caller. The same accepted bytes again are a no-op (CI re-runs).
+    ``progress(stage, percent)``, when given, hears when the parse is done and the rows are being written (upload jobs).
     """
     organization = version.organization
     ensure_permitted(actor, scope="uploads", action="add", organization=organization)
@@ -78,6 +87,8 @@ def upload_store_and_parse(
         ).first()
         if existing is not None:
             return existing, False
+        if progress is not None:
+            progress("writing", 60)
         return _persist(actor=actor, version=version, kind=kind, meta=meta, parsed=parsed, packages=packages), True
     except DocumentError as error:  # from the RecursionError above: recorded like any refusal
         _record_rejection(actor=actor, version=version, kind=_recorded_kind(kind), meta=meta, error=error)
@@ -88,8 +99,10 @@ def upload_store_and_parse(
 
 
 def _discard_unreferenced(name: str) -> None:
-    """Delete a stored original that no Upload row names (content-addressed: another row may share it)."""
-    if not Upload.objects.filter(file=name).exists():
+    """Delete a stored original no row names (content-addressed: another upload, or an upload job, may share it)."""
+    from .sweep import is_referenced
+
+    if not is_referenced(name):
         default_storage.delete(name)
 
 

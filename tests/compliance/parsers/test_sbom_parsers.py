@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -259,3 +260,57 @@ def test_invalid_bomformat_is_rejected_at_bomformat(external: Path) -> None:
     assert caught.value.code == "invalid_document"
     assert caught.value.path == "/bomFormat"
     assert "AnotherFormat" in caught.value.detail
+
+
+def _cyclonedx(components: list[dict]) -> bytes:
+    return json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components}).encode()
+
+
+def _component(index: int) -> dict:
+    return {"type": "library", "name": f"p{index}", "version": "1.0", "purl": f"pkg:pypi/p{index}@1.0"}
+
+
+def test_cyclonedx_components_are_listed_in_document_order_with_nested_ones_depth_first() -> None:
+    inner = {"type": "library", "name": "inner", "components": [{"type": "library", "name": "innermost"}]}
+    doc = _cyclonedx([{"type": "application", "name": "zeta", "components": [inner]}, _component(1)])
+    assert [p.name for p in detect_and_parse("sbom", doc).packages] == ["zeta", "inner", "innermost", "p1"]
+
+
+def test_a_large_cyclonedx_document_is_validated_whole_with_uniqueness_by_hashing() -> None:
+    """20,000 components: the quadratic uniqueItems of the old validator took minutes here (ADR 019)."""
+    components = [_component(i) for i in range(20_000)]
+    sbom = detect_and_parse("sbom", _cyclonedx(components))
+    assert len(sbom.packages) == 20_000
+    assert sbom.packages[19_999].purl == "pkg:pypi/p19999@1.0"
+    duplicated = _cyclonedx([*components, _component(7)])
+    with pytest.raises(DocumentError) as caught:
+        detect_and_parse("sbom", duplicated)
+    assert (caught.value.code, caught.value.path) == ("invalid_document", "/components/20000")
+    assert caught.value.detail == "item 20000 repeats item 7; the items must be unique"
+
+
+def test_a_schema_fault_deep_in_a_large_cyclonedx_document_names_its_path() -> None:
+    components = [_component(i) for i in range(5_000)]
+    components[4321]["type"] = "gadget"
+    components[4322]["licenses"] = [{"license": {}}]
+    with pytest.raises(DocumentError) as caught:
+        detect_and_parse("sbom", _cyclonedx(components))
+    assert caught.value.code == "invalid_document"
+    assert caught.value.path == "/components/4321/type"
+    assert "gadget" in caught.value.detail
+
+
+def test_cyclonedx_nested_deeper_than_json_allows_is_nesting_too_deep() -> None:
+    text = '{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":' + "[" * 50_000 + "]" * 50_000 + "}"
+    with pytest.raises(DocumentError) as caught:
+        detect_and_parse("sbom", text.encode())
+    assert caught.value.code == "nesting_too_deep"
+
+
+def test_cyclonedx_components_nested_hundreds_deep_are_all_listed() -> None:
+    component: dict = {"type": "library", "name": "leaf"}
+    for depth in range(300):
+        component = {"type": "library", "name": f"n{depth}", "components": [component]}
+    sbom = detect_and_parse("sbom", _cyclonedx([component]))
+    assert len(sbom.packages) == 301
+    assert sbom.packages[-1].name == "leaf"
