@@ -373,7 +373,7 @@ def test_the_wait_for_stores_script_waits_for_a_listening_port(rendered):
         ({"replicas": 3}, "additional properties 'replicas' not allowed"),
         ({"web": {"autoscaling": {"enabled": "yes"}}}, "at '/web/autoscaling/enabled': got string, want boolean"),
         ({"redis": {"enabled": True, "databse": 1}}, "additional properties 'databse' not allowed"),
-        ({"config": {"QLRF_Q_WORKERS": 4}}, "at '/config/QLRF_Q_WORKERS': got number, want string"),
+        ({"config": {"QLRF_Q_WORKERS": [4]}}, "at '/config/QLRF_Q_WORKERS': got array, want"),
         ({"config": {"DEBUG": "true"}}, "invalid propertyName 'DEBUG'"),
         ({"secretKeys": {"databaseUrl": ""}}, "at '/secretKeys/databaseUrl': minLength: got 0, want 1"),
         ({"secretKeys": {"redisUrl": ""}}, "at '/secretKeys/redisUrl': minLength: got 0, want 1"),
@@ -386,6 +386,12 @@ def test_the_wait_for_stores_script_waits_for_a_listening_port(rendered):
 def test_the_schema_refuses_wrong_values_at_render(values, message):
     with pytest.raises(helm.HelmValuesError, match=re.escape(message)):
         render(values)
+
+
+def test_config_takes_what_helm_set_makes_of_numbers_and_booleans_as_strings():
+    data = objects(render({"config": {"QLRF_Q_WORKERS": 4, "QLRF_SECURE_SSL_REDIRECT": False}}))
+    config = data[("ConfigMap", "rf-qlrf-config")]["data"]
+    assert (config["QLRF_Q_WORKERS"], config["QLRF_SECURE_SSL_REDIRECT"]) == ("4", "false")
 
 
 def test_in_chart_stores_do_not_need_the_external_url_keys():
