@@ -103,6 +103,7 @@ def test_drift_benchmark_runs_at_small_size_with_its_api_load():
     assert "drift, 1,000 assets in" in out
     assert "live: /api/v1/drift (16 clients)" in out
     assert "outdated pages (" in out and "goal page < 100 ms at any depth" in out
+    assert "outdated CSV (" in out and "bytes equal to the Python writer's" in out
     assert "results: var/bench/drift-1000-" in out
 
 
