@@ -85,14 +85,15 @@ class DriftOutdatedBuild(TenantModel):
     """One live evaluation's outdated assets, frozen in page order: ``/drift/outdated`` pages read it (ADR 021).
 
     A cache, not history: made on the first read of a generation (qlrf/cache_generation.py), serving new first pages
-    until ``expires_at`` (the live report's lifetime), and kept 15 minutes longer for cursors
-    already handed out; then deleted (410 ``cursor_expired``).
+    until ``expires_at`` (the live report's lifetime), kept while cursors page it (``last_used_at``), then deleted
+    (410 ``cursor_expired``).
     """
 
     generation = models.BigIntegerField()
     at = models.DateTimeField(help_text="The instant the fleet was evaluated; days_behind counts from it.")
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now, help_text="Last page read by a cursor (once a minute).")
     total = models.PositiveIntegerField(default=0)
     cells = models.JSONField(default=list, help_text="[[environment, platform, site, count], …] for filtered counts")
 

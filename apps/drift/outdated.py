@@ -5,7 +5,8 @@ assets, in both orders, into ``DriftOutdatedEntry`` rows with one ``INSERT … S
 one indexed range read, ``seq > k ORDER BY seq LIMIT n``, and the count is a sum of the build's per-cell counts: no
 re-evaluation, no ``COUNT``, no ``OFFSET`` scan. A write moves the generation, so the next first page comes from a new
 build; a cursor names its build and keeps paging that same frozen list (consistent, no row twice or skipped) until the
-build is retired ``RETENTION_SECONDS`` after it stopped being current, then answers 410 ``cursor_expired``.
+build has been idle ``RETENTION_SECONDS`` past its lifetime (or ``MAX_BUILDS`` newer ones exist), then answers 410
+``cursor_expired``.
 See docs/adr/021-outdated-keyset-pages.md.
 """
 
@@ -29,7 +30,9 @@ from .engine import drift_evaluate, outdated_assets
 from .models import DriftOutdatedBuild, DriftOutdatedEntry
 from .reports import OutdatedAsset
 
-RETENTION_SECONDS = 900  # a retired build still answers its cursors this long (settings can lower it in tests)
+RETENTION_SECONDS = 600  # an expired build nobody paged for this long is deleted (its cursors then answer 410)
+MAX_BUILDS = 8  # per organisation: older builds are deleted even while paged (each is ~300 B per outdated asset)
+TOUCH_EVERY = datetime.timedelta(seconds=60)
 LOCK_NAMESPACE = 7_117  # pg_advisory_xact_lock(namespace, organization id): one build per organisation at a time
 ENTRY_COLUMNS = (
     "asset_id",
@@ -189,16 +192,25 @@ def _insert_entries(build, organization, evaluation, outdated: dict) -> None:
 
 
 def outdated_builds_retire(organization) -> int:
-    """Delete the organisation's builds that stopped serving first pages more than the retention ago."""
-    old = list(
-        DriftOutdatedBuild.objects.filter(
-            organization=organization, expires_at__lt=timezone.now() - _retention()
-        ).values_list("id", flat=True)
-    )
+    """Delete the organisation's builds nobody pages any more: past their first-page lifetime and idle for the
+    retention (a cursor read keeps its build alive), and any beyond the newest ``MAX_BUILDS`` (bounded storage when
+    writes come faster than readers finish)."""
+    now = timezone.now()
+    builds = DriftOutdatedBuild.objects.filter(organization=organization)
+    idle = builds.filter(expires_at__lt=now, last_used_at__lt=now - _retention()).values_list("id", flat=True)
+    surplus = builds.order_by("-id").values_list("id", flat=True)[MAX_BUILDS:]
+    old = sorted({*idle, *surplus})
     if old:
         DriftOutdatedEntry.objects.filter(build_id__in=old).delete()
         DriftOutdatedBuild.objects.filter(pk__in=old).delete()
     return len(old)
+
+
+def _touch(build: DriftOutdatedBuild) -> None:
+    """Record that a cursor still pages this build (at most one UPDATE a minute per build)."""
+    now = timezone.now()
+    if build.last_used_at < now - TOUCH_EVERY:
+        DriftOutdatedBuild.objects.filter(pk=build.pk).update(last_used_at=now)
 
 
 def outdated_entry_row(entry: DriftOutdatedEntry, at: datetime.datetime) -> OutdatedAsset:
@@ -228,7 +240,9 @@ def outdated_page(
         if (position.descending, position.filters) != (descending, wanted):
             raise CursorError("invalid_cursor", "the cursor belongs to another ordering or filter; start again", 400)
         build = DriftOutdatedBuild.objects.filter(pk=position.build, organization=organization).first()
-        if build is None:
+        if build is not None:
+            _touch(build)
+        else:
             raise CursorError(
                 "cursor_expired",
                 "the list this cursor paged was retired (the fleet changed since); start again from the first page",

@@ -116,9 +116,10 @@ def test_a_retired_list_answers_410_and_bad_cursors_400(tenant_a, fleet):
     url = reverse("drift-outdated")
     first = client.get(url, {"limit": 5}).json()
     old = DriftOutdatedBuild.objects.get()
-    DriftOutdatedBuild.objects.filter(pk=old.pk).update(expires_at=timezone.now() - datetime.timedelta(hours=1))
+    hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    DriftOutdatedBuild.objects.filter(pk=old.pk).update(expires_at=hour_ago, last_used_at=hour_ago)
     generation_bump(tenant_a.organization)
-    client.get(url, {"limit": 5})  # the next first page builds anew and retires the old list
+    client.get(url, {"limit": 5})  # the next first page builds anew and retires the idle old list
     assert not DriftOutdatedBuild.objects.filter(pk=old.pk).exists()
     assert not DriftOutdatedEntry.objects.filter(build_id=old.pk).exists()
     gone = client.get(first["next"])
@@ -162,3 +163,29 @@ def test_a_page_from_a_build_reads_no_fleet_table(tenant_a, fleet):
         touched = [q["sql"] for q in queries if '"inventory_' in q["sql"] or '"images_' in q["sql"]]
         assert touched == []
         assert len([q for q in queries if '"drift_driftoutdated' in q["sql"]]) <= 2
+
+
+def test_a_list_being_paged_outlives_its_lifetime_and_storage_stays_bounded(tenant_a, fleet, monkeypatch):
+    from apps.drift import outdated
+
+    client = client_for(tenant_a.users["viewer"])
+    url = reverse("drift-outdated")
+    first = client.get(url, {"limit": 5}).json()
+    paged = DriftOutdatedBuild.objects.get()
+    hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    DriftOutdatedBuild.objects.filter(pk=paged.pk).update(expires_at=hour_ago, last_used_at=hour_ago)
+    second = client.get(first["next"])  # a reader still pages it: it is touched…
+    assert second.status_code == 200
+    generation_bump(tenant_a.organization)
+    client.get(url)  # …so the new build does not retire it
+    assert DriftOutdatedBuild.objects.filter(pk=paged.pk).exists()
+    assert client.get(second.json()["next"]).status_code == 200
+
+    monkeypatch.setattr(outdated, "MAX_BUILDS", 3)
+    for _ in range(4):  # writes faster than readers: at most MAX_BUILDS builds stay, the newest
+        generation_bump(tenant_a.organization)
+        client.get(url)
+    kept = list(DriftOutdatedBuild.objects.order_by("id").values_list("id", flat=True))
+    assert len(kept) == 3 and paged.pk not in kept
+    assert DriftOutdatedEntry.objects.exclude(build_id__in=kept).count() == 0
+    assert client.get(first["next"]).status_code == 410

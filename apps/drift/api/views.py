@@ -139,9 +139,9 @@ class OutdatedPagination(StandardPagination):
 
 CURSOR_HELP = (
     "Opaque position in the live list, from a page's `next` or `previous` link (ADR 021). A cursor keeps paging the "
-    "list as it stood on its first page, even after writes; once that list is retired (15 minutes after a newer one "
-    "replaced it) the answer is 410 `cursor_expired`: start again without a cursor. A cursor from another ordering or "
-    "filter, or not handed out by this API: 400 `invalid_cursor`. Not with `as_of`."
+    "list as it stood on its first page, even after writes; once that list is retired (idle for 10 minutes after a "
+    "newer one replaced it, or 8 newer ones exist) the answer is 410 `cursor_expired`: start again without a cursor. "
+    "A cursor from another ordering or filter, or not handed out by this API: 400 `invalid_cursor`. Not with `as_of`."
 )
 
 
