@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "axes",  # login lockout (ADR 015)
+    "csp",  # Content-Security-Policy (django-csp)
     "apps.tenancy",
     "apps.events",
     "apps.images",
@@ -48,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below)
     "qlrf.api.body_guard.JsonBodyGuardMiddleware",  # every /api/ JSON body bounded and well-formed (ADR 016)
     "axes.middleware.AxesMiddleware",  # login lockout (ADR 015): answers a locked-out login; keep it last
 ]
@@ -134,6 +136,24 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["qlrf.api.throttling.TenantRateThrottle"],  # load protection, ADR 015
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Content-Security-Policy (django-csp) on the portal, the admin and the API docs: scripts, styles, fonts and images
+# from this origin only — no inline script anywhere (the Swagger UI is served as split files for that reason).
+# Inline *style attributes* stay allowed: Django's admin and the Swagger UI set them from their own scripts.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Resilience Fabric API",
     "DESCRIPTION": "Golden image registry, fleet inventory, drift and supply-chain evidence.",
