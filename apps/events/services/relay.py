@@ -99,9 +99,12 @@ def _heads(slug: str):
     return head
 
 
-def _pending_rows(cursor, organization_id: int, slug: str, limit: int, after: tuple | None = None) -> list[tuple]:
+def _pending_rows(cursor, organization_id: int, slug: str, limit: int, after: tuple | None = None,
+                  mark: tuple = ("", [])) -> list[tuple]:  # fmt: skip
     """(id, type, document head, payload JSON text, keyset) of the next pending events of one organisation, in order;
-    ``after`` is the keyset of the last row already read in this transaction."""
+    ``after`` is the keyset of the last row already read in this transaction. On PostgreSQL ``mark`` is a
+    data-modifying statement and its parameters (the previous chunk's positions) to run in the same round trip, as a
+    ``WITH`` clause: the read's snapshot does not see it, and needs not, for the keyset is past that chunk."""
     head = _heads(slug)
     if connection.vendor != "postgresql":  # SQLite keeps UUIDs as hex and times as text: let the ORM convert
         events = OutboxEvent.objects.filter(organization_id=organization_id, published_at__isnull=True)
@@ -120,7 +123,9 @@ def _pending_rows(cursor, organization_id: int, slug: str, limit: int, after: tu
         f"FROM {OUTBOX} o WHERE o.organization_id = %s AND o.published_at IS NULL {keyset} "
         "ORDER BY o.occurred_at, o.id LIMIT %s"  # o.id: the column, not the text the select list calls "id"
     )
-    cursor.execute(sql, [organization_id, *(after or ()), limit])
+    if mark[0]:
+        sql = f"WITH marked AS ({mark[0]}) {sql}"
+    cursor.execute(sql, [*mark[1], organization_id, *(after or ()), limit])
     return [
         (event_id, type_, head(event_id, type_, at, version, subject), payload, (at, event_id))
         for event_id, type_, at, version, subject, payload in cursor.fetchall()
@@ -132,24 +137,37 @@ def _array_literal(values: list[str]) -> str:
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
-def _mark_published(cursor, ids: list[str], first_sequence: int, positions: list[str], now, slug: str) -> None:
-    """Store sequence, position and publication time of a chunk in one statement.
-
-    On PostgreSQL one ``UPDATE … FROM unnest(arrays) WITH ORDINALITY``: Django's ``bulk_update`` builds a ``CASE
-    WHEN`` per field and row, and building that expression took ~85 % of the relay's time (docs/adr/014-event-bus.md).
-    """
-    if connection.vendor != "postgresql":
-        rows = [
-            OutboxEvent(id=uuid.UUID(i), sequence=first_sequence + n, position=p, published_at=now, transport=slug)
-            for n, (i, p) in enumerate(zip(ids, positions, strict=True))
-        ]
-        OutboxEvent.objects.bulk_update(rows, ["sequence", "position", "published_at", "transport"])
-        return
-    cursor.execute(
+def _mark_statement(ids: list[str], first_sequence: int, positions: list[str], now, slug: str) -> tuple[str, list]:
+    """The PostgreSQL statement storing sequence, position and publication time of a chunk: one ``UPDATE … FROM
+    unnest(arrays) WITH ORDINALITY`` (Django's ``bulk_update`` builds a ``CASE WHEN`` per field and row, which took
+    ~85 % of the relay's time), the arrays passed as literals (cheaper to send than adapted lists)."""
+    sql = (
         f"UPDATE {OUTBOX} AS o SET sequence = %s + v.n - 1, position = v.pos, published_at = %s, transport = %s "  # noqa: S608
-        "FROM unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS v(id, pos, n) WHERE o.id = v.id",
-        [first_sequence, now, slug, _array_literal(ids), _array_literal(positions)],
+        "FROM unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS v(id, pos, n) WHERE o.id = v.id"
     )
+    return sql, [first_sequence, now, slug, _array_literal(ids), _array_literal(positions)]
+
+
+def _mark_and_read(cursor, mark: tuple | None, slug: str, *, organization_id: int, limit: int, after,
+                   transport: str) -> list[tuple]:  # fmt: skip
+    """Store the positions of the chunk ``mark`` = (ids, first sequence, positions) and read the next ``limit``
+    pending events after ``after``: one round trip on PostgreSQL, two statements elsewhere."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        if mark is not None:
+            ids, first, positions = mark
+            rows = [
+                OutboxEvent(id=uuid.UUID(i), sequence=first + n, position=p, published_at=now, transport=transport)
+                for n, (i, p) in enumerate(zip(ids, positions, strict=True))
+            ]
+            OutboxEvent.objects.bulk_update(rows, ["sequence", "position", "published_at", "transport"])
+        return _pending_rows(cursor, organization_id, slug, limit, after) if limit else []
+    statement = _mark_statement(*mark, now, transport) if mark is not None else ("", [])
+    if limit:
+        return _pending_rows(cursor, organization_id, slug, limit, after, mark=statement)
+    if mark is not None:
+        cursor.execute(*statement)
+    return []
 
 
 def _session_tune(cursor) -> None:
@@ -227,18 +245,15 @@ def relay_batch(transport: Transport, *, batch_size: int, skip: set[int]) -> tup
             return None, 0
         stream_id, organization_id, last_sequence, slug = stream
         publisher, chunk = _Publisher(transport), min(batch_size, RELAY_CHUNK)
-        sequence, read, done, after, inflight = last_sequence, 0, 0, None, None
+        rows = _pending_rows(cursor, organization_id, slug, chunk)
+        sequence, read, done, inflight = last_sequence, len(rows), 0, None
         while True:
-            rows = (
-                _pending_rows(cursor, organization_id, slug, min(chunk, batch_size - read), after)
-                if read < batch_size
-                else []
-            )
             upcoming = None
-            if rows and not publisher.failed:
+            if rows and not publisher.failed:  # chunk N+1 goes out (after chunk N, on the publishing thread) …
                 upcoming = (publisher.submit(_outgoing_rows(rows, slug, sequence + 1)), rows, sequence + 1)
-                sequence, read, after = sequence + len(rows), read + len(rows), rows[-1][4]
-            if inflight is not None:
+                sequence += len(rows)
+            mark = None
+            if inflight is not None:  # … while chunk N's positions are stored and chunk N+2 is read
                 future, sent, first = inflight
                 try:
                     positions = future.result()
@@ -246,10 +261,13 @@ def relay_batch(transport: Transport, *, batch_size: int, skip: set[int]) -> tup
                     error = error or exc
                 else:
                     if error is None:
-                        ids = [row[0] for row in sent]
-                        _mark_published(cursor, ids, first, [p[:200] for p in positions], timezone.now(),
-                                        transport.slug)  # fmt: skip
+                        mark = ([row[0] for row in sent], first, [p[:200] for p in positions])
                         done += len(sent)
+            limit = min(chunk, batch_size - read) if upcoming is not None and error is None else 0
+            after = rows[-1][4] if rows else None
+            rows = _mark_and_read(cursor, mark, slug, organization_id=organization_id, limit=limit, after=after,
+                                  transport=transport.slug)  # fmt: skip
+            read += len(rows)
             if upcoming is None:
                 break
             inflight = upcoming
