@@ -398,3 +398,17 @@ def test_in_chart_stores_do_not_need_the_external_url_keys():
     objs = objects(render({**POSTGRESQL, **REDIS, "secretKeys": {"databaseUrl": "", "redisUrl": ""}}))
     env = app_env(objs, "Deployment", "rf-qlrf-web")
     assert "value" in env["QLRF_DATABASE_URL"] and "value" in env["QLRF_REDIS_URL"]
+
+
+@pytest.mark.parametrize("name", sorted(COMBINATIONS))
+def test_every_pod_is_non_root_and_every_container_locked_down(name, rendered):
+    for key, spec in pod_specs(rendered[name]).items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, key
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, key
+        assert spec["automountServiceAccountToken"] is False, key
+        for item in [*spec.get("initContainers", []), *spec["containers"]]:
+            context = item["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, (key, item["name"])
+            assert context["capabilities"] == {"drop": ["ALL"]}, (key, item["name"])
+            # the one exception, documented: the Kafka image writes its generated broker configuration
+            assert context["readOnlyRootFilesystem"] is (item["name"] != "kafka"), (key, item["name"])
