@@ -189,12 +189,7 @@ def _session_tune(cursor) -> None:
 
 def _outgoing_rows(rows: list[tuple], slug: str, first_sequence: int) -> list[Outgoing]:
     return [
-        Outgoing(
-            id=event_id,
-            organization=slug,
-            type=type_,
-            body=f'{head}, "sequence": {sequence}, "data": {data}}}'.encode(),
-        )
+        Outgoing(event_id, slug, type_, f'{head}, "sequence": {sequence}, "data": {data}}}'.encode())
         for sequence, (event_id, type_, head, data, _key) in enumerate(rows, first_sequence)
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from typing import NamedTuple
 
 REGISTRY: dict[str, type[Transport]] = {}
 
@@ -20,8 +20,7 @@ class TransportError(RuntimeError):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
+class Outgoing(NamedTuple):
     """One event to publish: its routing fields and its CloudEvent in structured mode (``application/cloudevents+json``,
     the SDK's layout; see ``encoding.structured_join``)."""
 
