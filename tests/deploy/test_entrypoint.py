@@ -193,7 +193,8 @@ def test_serve_writes_only_json_lines_and_the_access_line_carries_the_request_id
     import urllib.request
 
     port, env, process = gunicorn
-    assert wait_healthy(load_healthcheck(), port, env["QLRF_ALLOWED_HOSTS"]), (tmp_path / "gunicorn.log").read_text()
+    healthy = wait_healthy(load_healthcheck(), port, env["QLRF_ALLOWED_HOSTS"], deadline=90.0)  # a loaded CI machine
+    assert healthy, (tmp_path / "gunicorn.log").read_text()
     headers = {"Host": "rf.example.com", "X-Forwarded-Proto": "https", "X-Request-ID": "gunicorn-json-1"}
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/no-such-endpoint", headers=headers)
     with pytest.raises(urllib.error.HTTPError) as answer:
