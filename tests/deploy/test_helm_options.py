@@ -17,8 +17,6 @@ from tests.deploy.deploy_support import CHART, INGRESS_VALUES, ROOT, objects, re
 
 K8S_VERSION = "1.33.0"
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}  # Prometheus Operator CRDs: not in the Kubernetes schemas
-# The event relay/consumer Deployments (events-deployments.yaml) are owned by the event-bus work and have no probes yet.
-PROBELESS = {"rf-qlrf-events-relay", "rf-qlrf-events-consumer"}
 APP_COMPONENTS = {"web", "worker", "migrate", "events-relay", "events-consumer"}
 
 HPA = {
@@ -124,7 +122,7 @@ def test_every_container_has_requests_limits_and_probes(name, rendered):
         for item in [*spec.get("initContainers", []), *spec["containers"]]:
             assert {"cpu", "memory"} <= set(item["resources"]["requests"]), (key, item["name"])
             assert "memory" in item["resources"]["limits"], (key, item["name"])
-        if key[0] == "Job" or key[1] in PROBELESS:
+        if key[0] == "Job":
             continue  # a run-to-completion Job has nothing to probe; init containers cannot have probes
         for item in spec["containers"]:
             assert item.get("livenessProbe") and item.get("readinessProbe"), (key, item["name"])
