@@ -111,6 +111,11 @@ def outdated_build_current(organization) -> DriftOutdatedBuild:
         if build is None:
             build = outdated_build_make(organization, current)
     outdated_builds_retire(organization)
+    if connection.vendor == "postgresql":
+        # The new build id is unknown to the planner until the table is analysed: it would estimate a few rows and
+        # sort the whole build (bitmap scan + sort, 130 ms at 3M) instead of reading 50 rows down (build, seq).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {DriftOutdatedEntry._meta.db_table}")
     return build
 
 
