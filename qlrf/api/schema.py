@@ -3,13 +3,15 @@
 ``ErrorSerializer`` is the body ``qlrf.api.exceptions`` writes for every failure. ``ErrorAwareAutoSchema`` adds to
 each operation the error statuses it can produce, derived from what the operation is: authenticated → 401/403; path
 parameters (or an ``organization`` query parameter outside a filterset) → 404; query parameters or a write → 400; a
-request body → 413/415/422; a write → 409; throttled → 429. Statuses a view documents itself keep their description;
-only their missing body is filled in. It also marks read-only fields read through a nullable model field as nullable,
-and pages only real lists (not an object's action answering a list, nor a write).
+request body → 413/415/422; a write → 409; throttled → 429; with a request time budget → 503. Statuses a view
+documents itself keep their description; only their missing body is filled in. It also marks read-only fields read
+through a nullable model field as nullable, and pages only real lists (not an object's action answering a list, nor
+a write).
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -41,6 +43,7 @@ ERROR_DESCRIPTIONS = {
     "415": "unsupported Content-Type",
     "422": "a well-formed but invalid document; `errors` locates each fault",
     "429": "too many requests",
+    "503": "the request did not finish within its time budget (code time_budget_exceeded; see Retry-After)",
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -101,6 +104,8 @@ class ErrorAwareAutoSchema(AutoSchema):
             statuses += ["413", "415", "422"]
         if self.view.get_throttles():
             statuses.append("429")
+        if getattr(settings, "QLRF_REQUEST_TIME_BUDGET_SECONDS", 0):
+            statuses.append("503")  # qlrf.request_budget: any operation that outlives its budget
         return statuses
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):

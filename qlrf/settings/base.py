@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "qlrf.middleware.RequestContextMiddleware",  # the request id: first, so every log line of a request carries it
     "qlrf.metrics.MetricsMiddleware",  # metrics and error budget (ADR 015): it times and counts everything
+    "qlrf.request_budget.RequestBudgetMiddleware",  # every request's database time bounded (503 past the budget)
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,6 +207,9 @@ QLRF_SCAN_REMOVAL_GUARD_MIN_ASSETS = env_int("SCAN_REMOVAL_GUARD_MIN_ASSETS", 3)
 QLRF_GIT_COMMIT = env_str("GIT_COMMIT", "")
 # /api/schema/ and /api/docs/ open to anonymous callers (development); production defaults to behind login.
 QLRF_API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
+# A request's time budget: queries past it are refused or cancelled, the answer is 503 time_budget_exceeded. Keep it
+# below gunicorn's --timeout (GUNICORN_TIMEOUT, 60 s in the image) so no worker is ever killed mid-request; 0 = off.
+QLRF_REQUEST_TIME_BUDGET_SECONDS = env_int("REQUEST_TIME_BUDGET_SECONDS", 30)
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
 # Larger documents (and any sent with "Prefer: respond-async") are parsed by an upload job, answered 202 (ADR 019)
 QLRF_UPLOAD_SYNC_MAX_BYTES = env_int("UPLOAD_SYNC_MAX_BYTES", 4 * 1024 * 1024)
