@@ -2,8 +2,8 @@
 
 Three measurements in one run against a dedicated ``qlrf_bench*`` PostgreSQL database and a Redis database of its own:
 
-* raw: the same entries (``entry_fields`` of the same envelopes) XADDed through one pipeline per RELAY_CHUNK events
-  (the relay's own pipeline size), encoded beforehand, no database;
+* raw: the same entries (``entry_fields`` of the same envelopes) XADDed in pipelines of PIPELINE_SIZE events (the
+  redis transport's own), encoded beforehand, no database;
 * relay: ``relay_pass`` over ``--count`` pending events (read, sequence, publish, bulk-update positions);
 * latency: a writer commits events at ``--rate`` per second for ``--seconds`` while ``relay_run`` polls; per event,
   ``published_at − occurred_at`` (``occurred_at`` is set in the writer's transaction just before its commit).
@@ -70,18 +70,18 @@ def prepare(count: int, organization) -> list:
 
 
 def measure_raw(client, stream: str, events: list, maxlen: int) -> float:
-    """Pipelined XADD of the entries the relay would write, one pipeline per relay chunk (the relay's own pipeline
-    size, RELAY_CHUNK), encoded beforehand; returns seconds."""
-    from apps.events.services.relay import RELAY_CHUNK, outgoing
-    from apps.events.transports.redis import entry_fields
+    """Pipelined XADD of the entries the relay would write, encoded beforehand, PIPELINE_SIZE per pipeline (the
+    redis transport's own); returns seconds."""
+    from apps.events.services.relay import outgoing
+    from apps.events.transports.redis import PIPELINE_SIZE, entry_fields
 
     for n, event in enumerate(events):
         event.sequence = n + 1
     entries = [entry_fields(outgoing(event)) for event in events]
     start = time.perf_counter()
-    for offset in range(0, len(entries), RELAY_CHUNK):
+    for offset in range(0, len(entries), PIPELINE_SIZE):
         pipe = client.pipeline(transaction=False)
-        for fields in entries[offset : offset + RELAY_CHUNK]:
+        for fields in entries[offset : offset + PIPELINE_SIZE]:
             pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)
         pipe.execute()
     return time.perf_counter() - start
@@ -220,7 +220,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=50_000, help="pending events to relay (default 50000)")
     parser.add_argument(
         "--batch-size", type=int, help="events per relay transaction (default QLRF_EVENTS_BATCH_SIZE); pipelines "
-        "to Redis are RELAY_CHUNK events for the relay and the raw path alike",
+        "to Redis are PIPELINE_SIZE events for the relay and the raw path alike",
     )  # fmt: skip
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="a PostgreSQL database named qlrf_bench*")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="a Redis database for the bench streams")
