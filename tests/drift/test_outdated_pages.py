@@ -189,3 +189,33 @@ def test_a_list_being_paged_outlives_its_lifetime_and_storage_stays_bounded(tena
     assert len(kept) == 3 and paged.pk not in kept
     assert DriftOutdatedEntry.objects.exclude(build_id__in=kept).count() == 0
     assert client.get(first["next"]).status_code == 410
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the advisory lock is PostgreSQL's")
+def test_concurrent_misses_make_one_build(tenant_a):
+    import threading
+
+    from apps.drift.outdated import outdated_build_current
+
+    build_fleet(tenant_a, "a")
+    generation_bump(tenant_a.organization)
+    barrier, built, errors = threading.Barrier(4), [], []
+
+    def read():
+        try:
+            barrier.wait(10)
+            built.append(outdated_build_current(tenant_a.organization).pk)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(built) == 4 and len(set(built)) == 1
+    assert DriftOutdatedBuild.objects.filter(organization=tenant_a.organization).count() == 1
