@@ -51,11 +51,15 @@ def consumer_lag() -> list[GroupLag]:
     if not settings.REDIS_URL:
         return []
     import redis as redis_lib
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     streams = [settings.QLRF_EVENTS_INBOUND_STREAM]
     if settings.QLRF_EVENTS_TRANSPORT == "redis":
         streams.append(settings.QLRF_EVENTS_REDIS_STREAM)
-    client = redis_lib.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    # One try, two seconds at most: a scrape must answer even when Redis hangs (redis-py would retry three times).
+    client = redis_lib.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2,
+                                      retry=Retry(NoBackoff(), 0))  # fmt: skip
     lags = []
     try:
         for stream in dict.fromkeys(streams):
