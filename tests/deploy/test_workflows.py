@@ -153,3 +153,11 @@ def test_semantic_release_computes_the_next_version_from_conventional_commits(cl
     assert _next_version(clone) == "0.5.0"
     _git(clone, "commit", "--quiet", "--allow-empty", "-m", "feat(api)!: a breaking change")
     assert _next_version(clone) == "0.5.0"  # major_on_zero = false: 0.x stays minor until 1.0
+
+
+def test_the_services_the_workflows_reach_exist_in_the_chart():
+    """`kubectl port-forward svc/<name>` in a workflow names a Service the chart renders for release `rf`."""
+    services = {name for kind, name in objects(render(None)) if kind == "Service"}
+    for path in (ROOT / ".github" / "workflows").glob("*.yml"):
+        for name in re.findall(r"port-forward svc/([\w.-]+)", path.read_text()):
+            assert name in services, f"{path.name} forwards to svc/{name}; the chart renders {sorted(services)}"
