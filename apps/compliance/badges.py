@@ -94,6 +94,11 @@ def _sbom(policy: dict, sbom) -> Badge:
         status = S.FAIL if policy.get("required") else S.WARN
         return Badge("sbom", status, "missing", f"no SBOM uploaded; the contract asks for {policy.get('format')}")
     tooltip = f"{sbom.format} {sbom.spec_version} ({sbom.encoding}), {sbom.package_count} packages"
+    findings = getattr(sbom, "findings_count", 0)
+    if findings:  # present and imported, but not strictly valid: said on the badge, not hidden in a tooltip
+        noun = "finding" if findings == 1 else "findings"
+        tooltip += f", {findings} validation {noun} (see the version page)"
+        return Badge("sbom", S.PASS, f"{sbom.format} {sbom.package_count} pkgs, {findings} {noun}", tooltip)
     return Badge("sbom", S.PASS, f"{sbom.format} {sbom.package_count} pkgs", tooltip)
 
 

@@ -104,6 +104,8 @@ class SbomDocument(TenantModel):
     encoding = models.CharField(max_length=16)
     name = models.CharField(max_length=500, blank=True)
     package_count = models.PositiveIntegerField()
+    findings_count = models.PositiveIntegerField(default=0, help_text="Validation findings (deviations tolerated).")
+    findings = models.JSONField(default=list, blank=True, help_text="The first 1,000: path, rule, message.")
 
     permission_scope = "uploads"
     project_path = "version__family__project"
@@ -150,6 +152,8 @@ class ScanSummary(TenantModel):
     kind = models.CharField(max_length=16, choices=ScanSummaryKindChoices.choices)
     counts = models.JSONField(help_text="SARIF: results by effective level; InSpec: controls by status.")
     execution_failed = models.BooleanField(default=False)
+    findings_count = models.PositiveIntegerField(default=0, help_text="Validation findings (deviations tolerated).")
+    findings = models.JSONField(default=list, blank=True, help_text="The first 1,000: path, rule, message.")
 
     permission_scope = "uploads"
     project_path = "version__family__project"

@@ -40,11 +40,11 @@ def version_evidence(versions) -> dict[int, Evidence]:
     for row in SignatureVerification.objects.filter(version_id__in=ids, via_gate=False).order_by("-created_at", "-id"):
         if evidence[row.version_id].verification is None:
             evidence[row.version_id].verification = row
-    for row in SbomDocument.objects.filter(pk__in=_latest_ids(SbomDocument, ids)):
+    for row in SbomDocument.objects.filter(pk__in=_latest_ids(SbomDocument, ids)).defer("findings"):
         evidence[row.version_id].sbom = row
     for row in ProvenanceDocument.objects.filter(pk__in=_latest_ids(ProvenanceDocument, ids)):
         evidence[row.version_id].provenance = row
-    for row in ScanSummary.objects.filter(version_id__in=ids).order_by("-id"):
+    for row in ScanSummary.objects.filter(version_id__in=ids).defer("findings").order_by("-id"):
         evidence[row.version_id].scans.append(row)
     return evidence
 

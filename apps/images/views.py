@@ -228,8 +228,19 @@ class ImageVersionDetailView(LoginRequiredMixin, TemplateView):
             ancestors=image_version_ancestry(version),
             children=_children_tree(user, version),
             scans=_scans(version),
+            sbom=_sbom(version),
         )
         return context
+
+
+def _sbom(version: ImageVersion):
+    """The newest accepted SBOM of the version, with the findings it was imported with (at most 50 shown)."""
+    from apps.compliance.selectors import sbom_latest
+
+    sbom = sbom_latest(version)
+    if sbom is not None:
+        sbom.shown_findings = (sbom.findings or [])[:50]
+    return sbom
 
 
 def _scans(version: ImageVersion) -> list[dict]:

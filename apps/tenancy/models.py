@@ -77,6 +77,13 @@ class Organization(models.Model):
             "Config counts stopped instances): a machine that can be started again on an outdated image is outdated."
         ),
     )
+    strict_documents = models.BooleanField(
+        default=False,
+        help_text=(
+            "Refuse SBOMs and scan results with validation findings (a missing SPDX download location, a licence id "
+            "not on the SPDX list, an unnamed SARIF tool). By default they are imported with their findings listed."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TenantQuerySet.as_manager()

@@ -20,6 +20,14 @@ from ..models import (
 from ..services import signing_key_create
 
 
+class ValidationFindingSerializer(serializers.Serializer):
+    """A deviation the document was imported with (issue #14): where, which rule, what was read instead."""
+
+    path = serializers.CharField(help_text="JSON pointer, or 'line N' / 'package N' for tag-value")
+    rule = serializers.CharField(help_text="missing-download-location, unknown-license-id, null-tool-name")
+    message = serializers.CharField()
+
+
 class UploadJobSerializer(serializers.ModelSerializer):
     """A large upload being parsed outside the request (ADR 019); poll ``url`` until ``status`` is final."""
 
@@ -88,17 +96,31 @@ class UploadSerializer(serializers.ModelSerializer):
 class SbomDocumentSerializer(serializers.ModelSerializer):
     upload = UploadSerializer(read_only=True)
 
+    findings = ValidationFindingSerializer(many=True, read_only=True, help_text="the first 1,000")
+
     class Meta:
         model = SbomDocument
-        fields = ["id", "format", "spec_version", "encoding", "name", "package_count", "upload"]
+        fields = [
+            "id",
+            "format",
+            "spec_version",
+            "encoding",
+            "name",
+            "package_count",
+            "findings_count",
+            "findings",
+            "upload",
+        ]
 
 
 class ScanSummarySerializer(serializers.ModelSerializer):
     upload = UploadSerializer(read_only=True)
 
+    findings = ValidationFindingSerializer(many=True, read_only=True, help_text="the first 1,000")
+
     class Meta:
         model = ScanSummary
-        fields = ["id", "tool", "kind", "counts", "execution_failed", "upload"]
+        fields = ["id", "tool", "kind", "counts", "execution_failed", "findings_count", "findings", "upload"]
 
 
 class ProvenanceDocumentSerializer(serializers.ModelSerializer):

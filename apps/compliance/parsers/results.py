@@ -44,6 +44,7 @@ class ParsedSbom:
     describes: tuple[str, ...]
     serial: str | None = None  # SPDX documentNamespace / CycloneDX serialNumber
     counts: dict[str, int] = field(default_factory=dict)  # format-specific totals (files, dependencies, ...)
+    findings: tuple = ()  # ValidationFinding: deviations repaired or tolerated on import (parsers/findings.py)
 
     def purl_types(self) -> dict[str, int]:
         """Count packages by purl type (packages without a purl are not counted)."""
@@ -82,6 +83,7 @@ class ParsedSarif:
     suppressed_by_level: dict[str, int] = field(default_factory=dict)
     suppressions: tuple[dict, ...] = ()
     baseline: dict[str, int] = field(default_factory=dict)
+    findings: tuple = ()  # ValidationFinding: deviations repaired or tolerated on import (parsers/findings.py)
 
     @property
     def open_results(self) -> int:

@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from .base import DocumentError, RawDocument, json_pointer, register_parser, require_object
+from .findings import ValidationFinding
 from .results import SARIF_LEVELS, ParsedSarif, SarifRun
 
 SUPPORTED_VERSION = "2.1.0"
@@ -100,6 +101,7 @@ SARIF_SCHEMA: dict[str, Any] = {
     },
 }
 _VALIDATOR = Draft202012Validator(SARIF_SCHEMA)
+UNNAMED_TOOL = "unknown"
 
 
 @register_parser("sarif", "sarif")
@@ -122,6 +124,7 @@ class SarifParser:
             detail = f"SARIF version {version!r} is not supported (only {SUPPORTED_VERSION})"
             code = "unsupported_spec_version" if isinstance(version, str) else "invalid_document"
             raise DocumentError(code, detail, "/version")
+        findings = _name_unnamed_tools(root)
         error = best_match(_VALIDATOR.iter_errors(root))
         if error is not None:
             raise DocumentError("invalid_document", error.message[:500], json_pointer(error.absolute_path))
@@ -145,7 +148,23 @@ class SarifParser:
             suppressed_by_level=dict(suppressed),
             suppressions=tuple(item for run in runs for item in run.suppressions)[:MAX_LISTED_SUPPRESSIONS],
             baseline={state: baseline[state] for state in BASELINE_STATES if baseline[state]},
+            findings=tuple(findings),
         )
+
+
+def _name_unnamed_tools(root: dict[str, Any]) -> list[ValidationFinding]:
+    """A run whose ``tool.driver.name`` is null (seen from CodeQL) is read as tool "unknown", with a finding."""
+    findings = []
+    for index, run in enumerate(root.get("runs") if isinstance(root.get("runs"), list) else []):
+        driver = (
+            run.get("tool", {}).get("driver") if isinstance(run, dict) and isinstance(run.get("tool"), dict) else None
+        )
+        if isinstance(driver, dict) and "name" in driver and driver["name"] is None:
+            driver["name"] = UNNAMED_TOOL
+            path = json_pointer(["runs", index, "tool", "driver", "name"])
+            message = f"run {index} names no tool (driver.name is null, required); read as {UNNAMED_TOOL!r}"
+            findings.append(ValidationFinding(path, "null-tool-name", message))
+    return findings
 
 
 def _summarise_run(run: dict[str, Any]) -> SarifRun:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from ply import yacc
@@ -13,6 +14,7 @@ from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDi
 from spdx_tools.spdx.parser.tagvalue.parser import Parser as TagValueParser
 
 from .base import DocumentError, RawDocument, json_pointer, register_parser, require_object
+from .findings import ValidationFinding, license_findings
 from .results import PackageRecord, ParsedSbom
 
 SUPPORTED_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
@@ -42,6 +44,7 @@ class SpdxJsonParser:
         root = require_object(doc, "SPDX")
         version = _check_version(root.get("spdxVersion"), "/spdxVersion")
         _check_json_structure(root)
+        root, repaired = _default_download_locations(root)
         try:
             document = JsonLikeDictParser().parse(root)
         except SPDXParsingError as exc:
@@ -55,7 +58,9 @@ class SpdxJsonParser:
             "has_files": sum(len(p.get("hasFiles") or []) for p in root.get("packages") or []),
             "document_describes": len(root.get("documentDescribes") or []),
         }
-        return _to_result(document, version, "json", dict(declared), counts)
+        result = _to_result(document, version, "json", dict(declared), counts)
+        findings = repaired + license_findings(result.packages, path_of=lambda index: f"/packages/{index}")
+        return replace(result, findings=tuple(findings))
 
 
 @register_parser("sbom", "spdx-tag-value")
@@ -76,8 +81,9 @@ class SpdxTagValueParser:
         version = _check_version(match.group(1), line)
         # A fresh parser per document: the spdx-tools parser keeps per-document state. No table files are written.
         parser = TagValueParser(write_tables=False, debug=False, errorlog=yacc.NullLogger())
+        text, repaired = _default_tag_download_locations(doc.text)
         try:
-            document = parser.parse(doc.text)
+            document = parser.parse(text)
         except SPDXParsingError as exc:
             raise _parsing_error(exc, "line 1") from exc
         declared = Counter(m.group(1) for m in _TAG_RELATIONSHIP_RE.finditer(doc.text))
@@ -86,7 +92,52 @@ class SpdxTagValueParser:
             "snippets": len(document.snippets),
             "document_describes": 0,
         }
-        return _to_result(document, version, "tag-value", dict(declared), counts)
+        result = _to_result(document, version, "tag-value", dict(declared), counts)
+        findings = repaired + license_findings(result.packages, path_of=lambda index: f"package {index + 1}")
+        return replace(result, findings=tuple(findings))
+
+
+_TAG_SECTION_RE = re.compile(r"^\s*(PackageName|FileName|SnippetSPDXID|LicenseID):", re.MULTILINE)
+_TAG_DOWNLOAD_RE = re.compile(r"^\s*PackageDownloadLocation:", re.MULTILINE)
+
+
+def _default_download_locations(root: dict[str, Any]) -> tuple[dict[str, Any], list[ValidationFinding]]:
+    """A package without ``downloadLocation`` (required by SPDX 2.x) is read as NOASSERTION, with a finding."""
+    findings: list[ValidationFinding] = []
+    packages = root.get("packages") or []
+    repaired = []
+    for index, package in enumerate(packages):
+        if "downloadLocation" not in package:
+            findings.append(_missing_download(json_pointer(["packages", index, "downloadLocation"]), package["name"]))
+            package = {**package, "downloadLocation": "NOASSERTION"}
+        repaired.append(package)
+    return ({**root, "packages": repaired} if findings else root), findings
+
+
+def _default_tag_download_locations(text: str) -> tuple[str, list[ValidationFinding]]:
+    """The tag-value form of the same repair: ``PackageDownloadLocation: NOASSERTION`` after a package's name."""
+    sections = list(_TAG_SECTION_RE.finditer(text))
+    findings: list[ValidationFinding] = []
+    inserts: list[int] = []
+    for number, section in enumerate(sections):
+        if section.group(1) != "PackageName":
+            continue
+        end = sections[number + 1].start() if number + 1 < len(sections) else len(text)
+        if _TAG_DOWNLOAD_RE.search(text, section.start(), end):
+            continue
+        line_end = text.find("\n", section.start())
+        line_end = len(text) if line_end == -1 else line_end
+        name = text[section.end() : line_end].strip()
+        findings.append(_missing_download(f"line {text.count(chr(10), 0, section.start()) + 1}", name))
+        inserts.append(line_end)
+    for position in reversed(inserts):
+        text = f"{text[:position]}\nPackageDownloadLocation: NOASSERTION{text[position:]}"
+    return text, findings
+
+
+def _missing_download(path: str, name: str) -> ValidationFinding:
+    message = f"package {name!r} has no download location (required by SPDX 2.x); read as NOASSERTION"
+    return ValidationFinding(path, "missing-download-location", message)
 
 
 def _check_version(value: Any, path: str) -> str:
@@ -115,8 +166,31 @@ def _check_json_structure(root: dict[str, Any]) -> None:
                 raise DocumentError("invalid_document", f"package {key!r} must be a string", path)
 
 
+_INTERNAL_RE = re.compile(r"(\w+)\.__init__\(\) missing \d+ required (?:positional |keyword-only )?arguments?: ([^;]+)")
+
+
+def _in_document_terms(message: str) -> str:
+    """spdx-tools reports a missing field as a Python call error; say which SPDX field is missing instead."""
+
+    def field_names(match: re.Match) -> str:
+        fields = [name.strip(" '\"") for name in re.split(r",| and ", match.group(2)) if name.strip(" '\"")]
+        spdx = ", ".join(_SPDX_FIELD_NAMES.get(name, name) for name in fields)
+        return f"a {match.group(1)} lacks the required field(s) {spdx}"
+
+    return _INTERNAL_RE.sub(field_names, message)
+
+
+_SPDX_FIELD_NAMES = {
+    "download_location": "PackageDownloadLocation / downloadLocation",
+    "spdx_id": "SPDXID",
+    "name": "name",
+    "checksums": "checksums",
+    "license_concluded": "licenseConcluded",
+}
+
+
 def _parsing_error(exc: SPDXParsingError, default_path: str) -> DocumentError:
-    messages = [str(m) for m in exc.get_messages()]
+    messages = [_in_document_terms(str(m)) for m in exc.get_messages()]
     text = "; ".join(messages)[:1000] or "SPDX document could not be parsed"
     match = _LINE_RE.search(text)
     return DocumentError("invalid_document", text, f"line {match.group(1)}" if match else default_path)

@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from apps.compliance.parsers import DocumentError, ParsedInspec, ParsedSarif, ParsedSbom, detect_and_parse
+from apps.compliance.parsers.findings import MAX_FINDINGS
 from apps.events.services import emit
 from apps.tenancy.services import audit_record, ensure_permitted, ensure_permitted_on, snapshot
 from qlrf.errors import DocumentRejected
@@ -75,6 +76,7 @@ def upload_store_and_parse(
     try:
         try:
             kind, parsed = _parse(kind, data, filename)
+            _check_strict(organization, parsed)
             packages = _package_rows(parsed) if isinstance(parsed, ParsedSbom) else []
         except RecursionError:  # a parser library recursing on a deeply nested document
             raise DocumentError("nesting_too_deep", "the document is nested too deeply to be read", "") from None
@@ -143,6 +145,21 @@ def _parse(kind: str, data: bytes, filename: str):
                 error.upload_kind = candidate  # recognised as this format but faulty: report the real fault
                 raise
     raise DocumentError("unsupported_format", "not a recognised SARIF 2.1.0 log or InSpec JSON report", "")
+
+
+def _check_strict(organization, parsed) -> None:
+    """An organisation that imports strictly refuses a document with validation findings (issue #14)."""
+    findings = getattr(parsed, "findings", ())
+    if findings and organization.strict_documents:
+        first = findings[0]
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        detail = f"{first.message}{more}; this organisation refuses documents with validation findings"
+        raise DocumentError("validation_findings", detail, first.path)
+
+
+def _findings(parsed) -> dict:
+    findings = getattr(parsed, "findings", ())
+    return {"findings_count": len(findings), "findings": [f.as_dict() for f in findings[:MAX_FINDINGS]]}
 
 
 def _package_rows(parsed: ParsedSbom) -> list[dict]:
@@ -247,6 +264,7 @@ def _persist_sbom(upload: Upload, parsed: ParsedSbom, packages: list[dict]) -> N
         encoding=parsed.encoding,
         name=(parsed.name or "")[:500],
         package_count=len(packages),
+        **_findings(parsed),
     )
     rows = (
         SbomPackage(
@@ -280,6 +298,7 @@ def _persist_scan(upload: Upload, parsed: ParsedSarif | ParsedInspec) -> None:
         kind=kind,
         counts=counts,
         execution_failed=failed,
+        **_findings(parsed),
     )
 
 

@@ -13,7 +13,16 @@ from ..services.organizations import default_signature_policy
 class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
-        fields = ["id", "name", "slug", "description", "rag_red_below", "rag_amber_below", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "rag_red_below",
+            "rag_amber_below",
+            "strict_documents",
+            "created_at",
+        ]
         read_only_fields = ["id", "slug", "created_at"]
 
 
