@@ -62,18 +62,20 @@ class _Budget:
     def disarm(self) -> None:
         if not self.armed or connection.connection is None:
             return
+        if connection.vendor == "sqlite":
+            connection.connection.set_progress_handler(None, 0)
+            return
+        if connection.vendor != "postgresql":
+            return
         try:
-            if connection.vendor == "postgresql":
-                if not connection.needs_rollback and not connection.in_atomic_block:
-                    with connection.connection.cursor() as cursor:
-                        cursor.execute("RESET statement_timeout")
-                else:  # a broken transaction cannot run the RESET: drop the connection instead of reusing it
-                    connection.close_if_unusable_or_obsolete()
-            elif connection.vendor == "sqlite":
-                connection.connection.set_progress_handler(None, 0)
-        except Exception:  # the connection is unusable: never reuse it with a request's timeout still set
+            with connection.connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
+        except Exception:
+            if connection.in_atomic_block:
+                # An aborted transaction cannot run the RESET; PostgreSQL reverts the SET with its rollback.
+                return
             logger.warning("could not reset the request's statement timeout; closing the connection", exc_info=True)
-            connection.close()
+            connection.close()  # never reuse a connection with a request's timeout still set
 
 
 def budget_exhausted(exc: BaseException) -> bool:

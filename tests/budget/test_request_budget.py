@@ -56,3 +56,16 @@ def test_the_connection_serves_the_next_request_without_the_budget_left_on_it(cl
 def test_without_a_budget_nothing_is_set(client, settings):
     settings.QLRF_REQUEST_TIME_BUDGET_SECONDS = 0
     assert client.get("/_budget/setting").status_code == 200
+
+
+@pytest.mark.django_db  # the test's own transaction wraps the requests, as in most of the suite and in atomic views
+def test_inside_a_transaction_the_connection_stays_open_and_the_setting_is_reset(client, budget, tenant_a):
+    for _ in range(2):
+        assert client.get("/_budget/setting").status_code == 200
+    assert connection.connection is not None and connection.in_atomic_block
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "0"
+        cursor.execute("SELECT count(*) FROM tenancy_organization")
+        assert cursor.fetchone()[0] >= 1
