@@ -13,7 +13,6 @@ from ..reports import build_report_set, live_cells
 from .load import scenario_load
 
 STATUSES = ("compliant", "outdated", "unmanaged", "stale", "not_running", "absent")
-running: dict[str, bool] = {}  # instance id → running, from the last _computed (one scenario at a time)
 
 
 @dataclass
@@ -35,11 +34,11 @@ class ScenarioScore:
         return not self.mismatches
 
 
-def _computed(organization) -> dict[str, tuple[str, int | None, str | None]]:
-    """instance id → (status, days behind, version) for every machine of the scenario; ``running`` beside it."""
+def _computed(organization):
+    """(instance id → (status, days behind, version), instance id → running, the evaluation) for the scenario."""
     evaluation = drift_evaluate(organization)
-    results = {}
-    running.clear()
+    results: dict[str, tuple[str, int | None, str | None]] = {}
+    running: dict[str, bool] = {}
     for asset in fleet_at(organization, evaluation.at).select_related("image_version__family"):
         running[asset.instance_id] = asset.state not in NOT_RUNNING_STATES
         version = str(asset.image_version) if asset.image_version else None
@@ -53,14 +52,14 @@ def _computed(organization) -> dict[str, tuple[str, int | None, str | None]]:
             verdict = evaluation.verdicts[(asset.environment_id, asset.image_version_id)]
             days = None if verdict.compliant else (evaluation.at - verdict.outdated_since).days
             results[asset.instance_id] = ("compliant" if verdict.compliant else "outdated", days, version)
-    return results, evaluation
+    return results, running, evaluation
 
 
 def scenario_evaluate(scenario: dict) -> ScenarioScore:
     """Load, compute, score — inside a transaction that is rolled back: nothing of the scenario remains."""
     with transaction.atomic():
         organization = scenario_load(scenario)
-        computed, evaluation = _computed(organization)
+        computed, running, evaluation = _computed(organization)
         cells, outdated = live_cells(organization, evaluation)
         report = build_report_set(organization, cells, evaluation.at, source="live", outdated_by_cell=outdated)
         transaction.set_rollback(True)
