@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, connection
+from django.db import connection
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -44,16 +43,6 @@ def _params():
                 if vendor in (None, connection.vendor):
                     marks.append(pytest.mark.xfail(strict=True, reason=reason))
             yield pytest.param(method, path, role, marks=marks, id=f"{method} {path} {role}")
-
-
-@pytest.fixture
-def keep_connection():
-    """Like Django's test client: the WSGI handler must not close the connection holding the test's transaction."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
