@@ -60,8 +60,32 @@ def main(argv: list[str] | None = None) -> int:
         print("rf: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one readable line for the user, never a traceback
+        hint = _database_hint(exc)
+        if hint:
+            print(f"rf: error: {hint}", file=sys.stderr)
+            return 1
         print(f"rf: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def _database_hint(exc: Exception) -> str | None:
+    """What to do when the database is missing or not migrated (``rf`` before ``./scripts/up``), else None."""
+    from django.db import OperationalError, ProgrammingError
+
+    if not isinstance(exc, (OperationalError, ProgrammingError)):
+        return None
+    text = str(exc)
+    if "unable to open database file" in text or "no such table" in text or "does not exist" in text:
+        from django.conf import settings
+
+        name = settings.DATABASES["default"].get("NAME")
+        return (
+            f"the database ({name}) is not set up: run ./scripts/up once (or `manage.py migrate`), "
+            f"or point QLRF_DATABASE_URL at the service's database"
+        )
+    if "could not connect" in text or "Connection refused" in text:
+        return f"cannot reach the database: {text.splitlines()[0]} (check QLRF_DATABASE_URL)"
+    return None
 
 
 if __name__ == "__main__":

@@ -40,3 +40,29 @@ def test_refusals_are_one_readable_line(capsys, argv, message):
     assert len(err.splitlines()) == 1
     assert "Traceback" not in err
     assert (Organization.objects.count(), Membership.objects.count()) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:////nonexistent/qlrf/db.sqlite3", "is not set up: run ./scripts/up once"),
+        ("sqlite:///{tmp}/empty.sqlite3", "is not set up: run ./scripts/up once"),
+        ("postgres://postgres@127.0.0.1:1/qlrf", "cannot reach the database:"),
+    ],
+)
+def test_rf_before_setup_says_what_to_do_in_one_line(tmp_path, url, message):
+    """``rf`` before ``./scripts/up`` (no database file, an empty one, no server) — one line, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "empty.sqlite3").touch()
+    env = {**os.environ, "QLRF_DATABASE_URL": url.format(tmp=tmp_path), "DJANGO_SETTINGS_MODULE": ""}
+    env.pop("DJANGO_SETTINGS_MODULE")
+    done = subprocess.run(
+        [sys.executable, "-m", "qlrf.cli", "org", "create", "acme"], capture_output=True, text=True, env=env,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rf: error: ") and message in lines[0], done.stderr
