@@ -117,6 +117,27 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Stored originals, reports and evidence packs: the local MEDIA_ROOT on the embedded default; S3 (or an S3-compatible
+# store: MinIO, Ceph, R2) when QLRF_STORAGE_S3_BUCKET is set, so every web and worker pod sees the same files.
+QLRF_STORAGE_S3_BUCKET = env_str("STORAGE_S3_BUCKET", "")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if QLRF_STORAGE_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": QLRF_STORAGE_S3_BUCKET,
+            "location": env_str("STORAGE_S3_PREFIX", ""),  # a key prefix inside the bucket
+            "region_name": env_str("STORAGE_S3_REGION", "") or None,
+            "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL", "") or None,
+            "default_acl": None,  # the bucket's own policy; nothing is public
+            "querystring_auth": True,
+            "file_overwrite": True,  # names are content-addressed: the same name is the same bytes
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+        },
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
