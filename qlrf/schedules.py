@@ -21,6 +21,7 @@ RECURRING = (
     Recurring("drift-daily-snapshots", "apps.drift.tasks.drift_daily_snapshots_task", 24 * 60),
     Recurring("images-apply-scheduled-revocations", "apps.images.tasks.image_revocations_apply_task", 15),
     Recurring("compliance-upload-originals-sweep", "apps.compliance.tasks.upload_originals_sweep_task", 60),
+    Recurring("compliance-upload-jobs-resume", "apps.compliance.tasks.upload_jobs_resume_task", 10),
 )
 
 

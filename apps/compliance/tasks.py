@@ -28,3 +28,10 @@ def upload_job_run_task(job_id: int) -> str | None:
 
     job = upload_job_run(job_id)
     return job.status if job is not None else None
+
+
+def upload_jobs_resume_task() -> int:
+    """Run again upload jobs a lost worker left unfinished (ADR 019); how many."""
+    from .services.upload_jobs import upload_jobs_resume
+
+    return len(upload_jobs_resume())

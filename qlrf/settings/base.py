@@ -234,6 +234,8 @@ QLRF_REQUEST_TIME_BUDGET_SECONDS = env_int("REQUEST_TIME_BUDGET_SECONDS", 30)
 QLRF_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
 # Larger documents (and any sent with "Prefer: respond-async") are parsed by an upload job, answered 202 (ADR 019)
 QLRF_UPLOAD_SYNC_MAX_BYTES = env_int("UPLOAD_SYNC_MAX_BYTES", 4 * 1024 * 1024)
+# An upload job still queued/running after this long lost its runner and is run again (compliance-upload-jobs-resume)
+QLRF_UPLOAD_JOB_STALE_MINUTES = env_int("UPLOAD_JOB_STALE_MINUTES", 30)
 # Bounded request bodies (ADR 016): JSON bodies, their nesting, form fields held in memory, multipart uploads.
 QLRF_API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024)
 QLRF_API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 64)

@@ -185,3 +185,18 @@ def test_on_the_embedded_default_the_job_runs_in_a_thread_after_the_request(tena
     job = UploadJob.objects.get(pk=response.json()["id"])
     assert job.status == "succeeded", (job.error_code, job.error_detail)
     assert job.upload.sbom.package_count == 16
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_a_lost_worker_left_behind_are_run_again_once_stale(tenant_a, monkeypatch):
+    monkeypatch.setattr(upload_jobs, "task_in_background", lambda *args, **kwargs: None)  # the runner is lost
+    version = ubuntu_version(tenant_a)
+    queued = upload_job_submit(actor=tenant_a.users["engineer"], version=version, kind="sbom", data=cyclonedx(3))
+    running = upload_job_submit(actor=tenant_a.users["engineer"], version=version, kind="sbom", data=cyclonedx(4))
+    UploadJob.objects.filter(pk=running.pk).update(status="running", started_at=timezone.now(), attempts=1)
+    assert upload_jobs.upload_jobs_resume() == []  # fresh: maybe still running somewhere
+    later = timezone.now() + timedelta(minutes=31)
+    assert upload_jobs.upload_jobs_resume(now=later) == [queued.pk, running.pk]
+    assert set(UploadJob.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert SbomPackage.objects.count() == 7
+    assert upload_jobs.upload_jobs_resume(now=later) == []  # finished jobs are left alone

@@ -11,9 +11,12 @@ bytes as a no-op, and a finished job is not run again.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.tenancy.services import audit_record, ensure_permitted, ensure_permitted_on, snapshot
@@ -94,6 +97,28 @@ def upload_job_run(job_id: int) -> UploadJob | None:
         logger.exception("upload job %s failed", job.pk)
         return _finish(job, failed=True, code="internal_error", detail="the document could not be processed")
     return _finish(job, failed=False, upload=upload)
+
+
+def upload_jobs_resume(*, now=None, stale_after: timedelta | None = None) -> list[int]:
+    """Run again the jobs a lost worker left behind; their ids.
+
+    A job still ``queued`` or ``running`` longer than ``QLRF_UPLOAD_JOB_STALE_MINUTES`` lost its runner: a web process
+    that ran it in a thread was recycled, or a task was dropped. Its original is in storage and running a job again is
+    idempotent, so it is simply run (here, in the worker that runs this every ten minutes).
+    """
+    if stale_after is None:
+        stale_after = timedelta(minutes=settings.QLRF_UPLOAD_JOB_STALE_MINUTES)
+    cutoff = (now or timezone.now()) - stale_after
+    stale = UploadJob.objects.filter(
+        Q(status=UploadJobStatusChoices.QUEUED, created_at__lt=cutoff)
+        | Q(status=UploadJobStatusChoices.RUNNING, started_at__lt=cutoff)
+    ).order_by("created_at", "id")
+    resumed = []
+    for job_id in stale.values_list("pk", flat=True)[:100]:
+        logger.warning("upload job %s was left unfinished; running it again", job_id)
+        upload_job_run(job_id)
+        resumed.append(job_id)
+    return resumed
 
 
 def _claim(job_id: int) -> UploadJob | None:
