@@ -10,9 +10,15 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.compliance.models import GateDecision, SbomPackage, SignatureVerification, SigningKey, Upload
+from apps.compliance.models import GateDecision, SbomPackage, SignatureVerification, SigningKey, Upload, UploadJob
 from apps.compliance.selectors import version_manifest
-from apps.compliance.services import gate_check, signature_verify, signing_key_create, upload_store_and_parse
+from apps.compliance.services import (
+    gate_check,
+    signature_verify,
+    signing_key_create,
+    upload_job_submit,
+    upload_store_and_parse,
+)
 from apps.tenancy.services import token_create
 from tests.api_base import TenantAPITests
 from tests.compliance.conftest import Signer, fixture_bytes, rhel_version, ubuntu_version
@@ -50,6 +56,19 @@ class TestUploadAPI(TenantAPITests):
     def make(self, tenant):
         version = ubuntu_version(tenant, f"0.{next(_seq)}.0")
         return upload_store_and_parse(actor=None, version=version, kind="sbom", data=fixture_bytes(EXAMPLE11))[0]
+
+
+class TestUploadJobAPI(TenantAPITests):
+    basename = "upload-job"
+    model = UploadJob
+    writable = False
+    deletable = False
+
+    def make(self, tenant):
+        version = ubuntu_version(tenant, f"0.{next(_seq)}.0")
+        return upload_job_submit(
+            actor=tenant.users["engineer"], version=version, kind="sbom", data=fixture_bytes(EXAMPLE11)
+        )
 
 
 class TestSignatureVerificationAPI(TenantAPITests):

@@ -16,7 +16,6 @@ from apps.compliance.services import upload_job_run, upload_job_submit, upload_j
 from apps.compliance.services import uploads as upload_service
 from apps.compliance.services.sweep import upload_originals_sweep
 from apps.tenancy.services import token_create
-from tests.api_base import TenantAPITests
 from tests.compliance.conftest import fixture_bytes, ubuntu_version
 from tests.compliance.test_api import bearer
 from tests.conftest import client_for
@@ -41,17 +40,6 @@ def small_sync_limit(settings):
 def ci(tenant_a):
     _, raw = token_create(actor=None, organization=tenant_a.organization, name="ci", role="engineer")
     return bearer(raw)
-
-
-class TestUploadJobAPI(TenantAPITests):
-    basename = "upload-job"
-    model = UploadJob
-    writable = False
-    deletable = False
-
-    def make(self, tenant):
-        version = ubuntu_version(tenant, f"0.{next(_seq)}.0")
-        return upload_job_submit(actor=tenant.users["engineer"], version=version, kind="sbom", data=cyclonedx(3))
 
 
 @pytest.mark.django_db
