@@ -1,6 +1,5 @@
 """A token's rights are its own, and the username space of other organisations is no oracle (issue #20)."""
 
-import statistics
 import time
 
 import pytest
@@ -112,7 +111,9 @@ def test_other_organisations_users_and_nonexistent_users_get_the_same_answer(ten
 
 
 def test_existence_leaves_no_timing_oracle(tenant_a, tenant_b):
-    """Both answers take one identical query; the medians differ by far less than a network round trip."""
+    """Both answers take one identical query; their fastest times differ by far less than a network round trip.
+
+    The minimum of 15 tries is the estimator least moved by other load on the machine (a median moved 27 % once)."""
     admin = client_for(tenant_a.users["admin"])
     existing, missing = tenant_b.users["viewer"].username, "nobody-at-all"
     timings = {existing: [], missing: []}
@@ -121,7 +122,7 @@ def test_existence_leaves_no_timing_oracle(tenant_a, tenant_b):
             started = time.perf_counter()
             _add(admin, name)
             timings[name].append(time.perf_counter() - started)
-    a, b = statistics.median(timings[existing]), statistics.median(timings[missing])
+    a, b = min(timings[existing]), min(timings[missing])
     assert abs(a - b) < max(0.005, 0.25 * min(a, b)), (a, b)
 
 
