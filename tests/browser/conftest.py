@@ -1,9 +1,12 @@
 """Browser tests: Playwright (pytest-playwright) driving Debian's Chromium against Django's live server."""
 
+import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+from tests.portal.fleet import build_fleet
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -69,3 +72,19 @@ def browser_context_args():
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def fleet(tenant_a):
+    """The portal tests' fleet in tenant Alpha (a red cell, outdated machines, a connector)."""
+    return build_fleet(tenant_a, "alpha")
+
+
+def log_in(page, live_server, user):
+    """Log in through the portal's own form (password "pw", as the tenant factory sets it)."""
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Alpha")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_e2e import fleet, log_in  # noqa: F401 (fixture)
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _violations(page) -> list[str]:
@@ -19,7 +21,7 @@ def _violations(page) -> list[str]:
 
 
 @pytest.mark.parametrize("path", ["/", "/drift/", "/assets/?status=outdated", "/images/"])
-def test_portal_pages_load_under_the_policy(page, live_server, tenant_a, fleet, path):  # noqa: F811
+def test_portal_pages_load_under_the_policy(page, live_server, tenant_a, fleet, path):
     violations = _violations(page)
     log_in(page, live_server, tenant_a.users["viewer"])
     response = page.goto(f"{live_server.url}{path}")
@@ -28,7 +30,7 @@ def test_portal_pages_load_under_the_policy(page, live_server, tenant_a, fleet, 
     assert violations == []
 
 
-def test_admin_change_form_works_under_the_policy(page, live_server, tenant_a, fleet):  # noqa: F811
+def test_admin_change_form_works_under_the_policy(page, live_server, tenant_a, fleet):
     admin = tenant_a.users["admin"]
     admin.is_staff = True
     admin.save()
@@ -40,7 +42,7 @@ def test_admin_change_form_works_under_the_policy(page, live_server, tenant_a, f
     assert violations == []
 
 
-def test_swagger_ui_renders_the_schema_under_the_policy(page, live_server, tenant_a, fleet, settings):  # noqa: F811
+def test_swagger_ui_renders_the_schema_under_the_policy(page, live_server, tenant_a, fleet, settings):
     settings.QLRF_API_DOCS_PUBLIC = True
     violations = _violations(page)
     response = page.goto(f"{live_server.url}/api/docs/")

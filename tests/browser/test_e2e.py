@@ -8,27 +8,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.inventory.models import ScanRun
-from tests.browser.conftest import AXE
-from tests.portal.fleet import build_fleet
+from tests.browser.conftest import AXE, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def fleet(tenant_a):
-    return build_fleet(tenant_a, "alpha")
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Alpha")
 
 
 def serious_violations(page) -> list[str]:
