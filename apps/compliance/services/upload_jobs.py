@@ -25,7 +25,7 @@ from qlrf.taskqueue import task_in_background
 
 from ..choices import UploadJobStatusChoices, UploadStatusChoices
 from ..models import Upload, UploadJob
-from .uploads import _discard_unreferenced, _recorded_kind, store_original, upload_store_and_parse
+from .uploads import discard_unreferenced, recorded_kind, store_original, upload_store_and_parse
 
 logger = logging.getLogger(__name__)
 TASK = "apps.compliance.tasks.upload_job_run_task"
@@ -58,7 +58,7 @@ def upload_job_submit(
             )  # fmt: skip
             task_in_background(TASK, job.pk, task_name=f"upload-job-{job.pk}")
     except BaseException:
-        _discard_unreferenced(name)  # no file without its row (ADR 016)
+        discard_unreferenced(name)  # no file without its row (ADR 016)
         raise
     return job
 
@@ -83,7 +83,7 @@ def upload_job_run(job_id: int) -> UploadJob | None:
         error = refusal.errors[0] if refusal.errors else {}
         rejected = (
             Upload.objects.filter(
-                version=job.version, kind=_recorded_kind(job.kind), sha256=job.sha256,
+                version=job.version, kind=recorded_kind(job.kind), sha256=job.sha256,
                 status=UploadStatusChoices.REJECTED,
             ).order_by("-uploaded_at", "-id").first()
         )  # fmt: skip

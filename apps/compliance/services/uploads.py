@@ -69,7 +69,7 @@ def upload_store_and_parse(
     limit = settings.QLRF_UPLOAD_MAX_BYTES
     if meta["size"] > limit or len(data) > limit:
         error = DocumentError("too_large", f"document is {meta['size']} bytes; the limit is {limit}", "")
-        _record_rejection(actor=actor, version=version, kind=_recorded_kind(kind), meta=meta, error=error)
+        _record_rejection(actor=actor, version=version, kind=recorded_kind(kind), meta=meta, error=error)
         raise _rejected(error)
     meta["sha256"] = hashlib.sha256(data).hexdigest()
     meta["file"] = _store(organization, meta["sha256"], data)
@@ -81,7 +81,7 @@ def upload_store_and_parse(
         except RecursionError:  # a parser library recursing on a deeply nested document
             raise DocumentError("nesting_too_deep", "the document is nested too deeply to be read", "") from None
         except DocumentError as error:
-            recorded = _recorded_kind(getattr(error, "upload_kind", kind))
+            recorded = recorded_kind(getattr(error, "upload_kind", kind))
             _record_rejection(actor=actor, version=version, kind=recorded, meta=meta, error=error)
             raise _rejected(error) from None
         existing = Upload.objects.filter(
@@ -93,14 +93,14 @@ def upload_store_and_parse(
             progress("writing", 60)
         return _persist(actor=actor, version=version, kind=kind, meta=meta, parsed=parsed, packages=packages), True
     except DocumentError as error:  # from the RecursionError above: recorded like any refusal
-        _record_rejection(actor=actor, version=version, kind=_recorded_kind(kind), meta=meta, error=error)
+        _record_rejection(actor=actor, version=version, kind=recorded_kind(kind), meta=meta, error=error)
         raise _rejected(error) from None
     except BaseException:
-        _discard_unreferenced(meta["file"])  # no file without its row (ADR 016)
+        discard_unreferenced(meta["file"])  # no file without its row (ADR 016)
         raise
 
 
-def _discard_unreferenced(name: str) -> None:
+def discard_unreferenced(name: str) -> None:
     """Delete a stored original no row names (content-addressed: another upload, or an upload job, may share it)."""
     from .sweep import is_referenced
 
@@ -121,7 +121,7 @@ def _store(organization, digest: str, data: bytes) -> str:
     return default_storage.save(name, ContentFile(data))
 
 
-def _recorded_kind(kind: str) -> str:
+def recorded_kind(kind: str) -> str:
     """A scan that could not be told apart is recorded as SARIF, the first format tried."""
     return UploadKindChoices.SARIF if kind == SCAN else kind
 
