@@ -8,7 +8,9 @@ from django.db import transaction
 
 DEMO_LOADERS = [
     "apps.tenancy.demo.load",
+    "apps.compliance.demo.load_keys",
     "apps.images.demo.load",
+    "apps.compliance.demo.load",
     "apps.inventory.demo.load",
     "apps.drift.demo.load",
 ]

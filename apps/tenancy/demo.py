@@ -21,6 +21,7 @@ SITES = [
     ("Azure West Europe", "azure-westeurope", SiteKindChoices.CLOUD_REGION, "azure", "westeurope"),
     ("GCP europe-west1", "gcp-europe-west1", SiteKindChoices.CLOUD_REGION, "gcp", "europe-west1"),
     ("Frankfurt DC", "dc-frankfurt", SiteKindChoices.DATACENTER, "vsphere", "dc-frankfurt"),
+    ("Berlin DC (legacy)", "dc-berlin", SiteKindChoices.DATACENTER, "vsphere", "dc-berlin"),
 ]
 
 

@@ -23,8 +23,10 @@ def _state(org):
     )
 
 
-def test_loader_is_registered_after_tenancy():
-    assert DEMO_LOADERS.index("apps.images.demo.load") == DEMO_LOADERS.index("apps.tenancy.demo.load") + 1
+def test_loader_runs_after_tenancy_and_the_demo_signing_key():
+    # the contracts list the demo cosign key, so it must exist before the registry
+    order = [DEMO_LOADERS.index(name) for name in ("apps.tenancy.demo.load", "apps.compliance.demo.load_keys")]
+    assert max(order) < DEMO_LOADERS.index("apps.images.demo.load") < DEMO_LOADERS.index("apps.compliance.demo.load")
 
 
 def test_every_demo_contract_validates():
@@ -64,8 +66,8 @@ def test_demo_loads_through_the_services_and_is_idempotent():
     assert "Image registry: 4 families, 15 versions, 55 artifacts" in lines
     acme = Organization.objects.get(slug="acme")
     state = _state(acme)
-    assert state[:5] == (4, 15, 55, 12, 38)
-    assert "Image registry: 4 families, 15 versions, 55 artifacts" in demo_load()
+    assert state[:5] == (4, 15, 56, 12, 38)  # the 56th: a regional copy added after signing (compliance demo)
+    assert "Image registry: 4 families, 15 versions, 56 artifacts" in demo_load()
     assert _state(acme) == state
     globex = Organization.objects.get(slug="globex")
     assert ImageVersion.objects.filter(organization=globex).count() == 0
@@ -111,7 +113,14 @@ def test_demo_contents():
         (a.version.family.slug, a.version.version, a.platform, a.account, a.region, a.image_ref)
         for a in ImageArtifact.objects.filter(organization=acme).select_related("version__family")
     }
-    assert stored == {tuple(row.values()) for row in DEMO_ARTIFACTS}
+    copied = stored - {tuple(row.values()) for row in DEMO_ARTIFACTS}
+    assert len(copied) == 1 and next(iter(copied))[:5] == (
+        "ubuntu-2204-k8s-node",
+        "2.1.0",
+        "aws",
+        "111122223333",
+        "eu-central-1",
+    )
     platforms = set(
         ImageArtifact.objects.filter(organization=acme, version__family__slug="ubuntu-2204-k8s-node").values_list(
             "platform", flat=True
@@ -119,4 +128,4 @@ def test_demo_contents():
     )
     assert platforms == {"aws", "azure", "gcp", "vsphere"}
     assert AuditEvent.objects.filter(organization=acme, action="images.imageversion.revoke").count() == 2
-    assert AuditEvent.objects.filter(organization=acme, action="images.imageartifact.add").count() == 55
+    assert AuditEvent.objects.filter(organization=acme, action="images.imageartifact.add").count() == 56

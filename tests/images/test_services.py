@@ -174,3 +174,40 @@ def test_project_scoped_engineer_acts_on_its_projects_images_only(tenant_a, ubun
     version.family.project = project
     version.family.save()
     assert image_version_publish(actor=engineer, version=version).status == "published"
+
+
+def test_a_past_promotion_is_recorded_at_its_date_and_drives_grace(tenant_a, ubuntu_contract, prod):
+    v1, v2 = (register(tenant_a, ubuntu_contract, v) for v in ("1.0.0", "1.1.0"))
+    now = timezone.now()
+    ImageVersion.objects.filter(pk__in=[v1.pk, v2.pk]).update(released_at=now - datetime.timedelta(days=90))
+    first = channel_promote(
+        actor=None, version=v1, environment=prod, grace_days=7, promoted_at=now - datetime.timedelta(days=60)
+    )
+    second = channel_promote(actor=None, version=v2, environment=prod, promoted_at=now - datetime.timedelta(days=30))
+    assert first.assigned_at == now - datetime.timedelta(days=60) and first.grace_until == first.assigned_at
+    assert second.grace_until == now - datetime.timedelta(days=23)  # 7 days of grace from the past promotion
+    baseline = channel_baseline_at(second.channel, now - datetime.timedelta(days=45))
+    assert baseline.version == v1
+
+
+@pytest.mark.parametrize(
+    ("days", "code"),
+    [(+1, "in_future"), (-100, "before_release"), (-40, "out_of_order")],
+)
+def test_a_past_promotion_out_of_time_is_refused_and_changes_nothing(tenant_a, ubuntu_contract, prod, days, code):
+    v1, v2 = (register(tenant_a, ubuntu_contract, v) for v in ("1.0.0", "1.1.0"))
+    now = timezone.now()
+    ImageVersion.objects.filter(pk__in=[v1.pk, v2.pk]).update(released_at=now - datetime.timedelta(days=90))
+    channel_promote(actor=None, version=v1, environment=prod, promoted_at=now - datetime.timedelta(days=30))
+    before = ChannelAssignment.objects.count()
+    with pytest.raises(ValidationError) as raised:
+        channel_promote(actor=None, version=v2, environment=prod, promoted_at=now + datetime.timedelta(days=days))
+    assert code in str(raised.value.error_dict["promoted_at"][0].code)
+    assert ChannelAssignment.objects.count() == before
+
+
+def test_a_past_promotion_needs_a_time_zone(tenant_a, ubuntu_contract, prod):
+    v1 = register(tenant_a, ubuntu_contract, "1.0.0")
+    with pytest.raises(ValidationError) as raised:
+        channel_promote(actor=None, version=v1, environment=prod, promoted_at=datetime.datetime(2026, 1, 1))
+    assert raised.value.error_dict["promoted_at"][0].code == "naive_datetime"

@@ -13,10 +13,16 @@ def test_demo_fleet_spans_four_platforms_and_loads_idempotently():
     lines = demo_load()
     assert "Demo fleet: 3000 machines on 4 platforms (scan succeeded)" in lines
     by_platform = dict(Asset.objects.values_list("platform").annotate(n=Count("id")))
+    assert "Legacy site: 120 machines in Berlin (scan partial: one vCenter does not answer)" in lines
+    by_platform = dict(
+        Asset.objects.filter(connector__name="demo-fleet").values_list("platform").annotate(n=Count("id"))
+    )
     assert by_platform == {"aws": 1200, "azure": 600, "gcp": 600, "vsphere": 600}
+    legacy = Asset.objects.filter(connector__name="dc-berlin-legacy")
+    assert legacy.count() == 120 and set(legacy.values_list("site__slug", flat=True)) == {"dc-berlin"}
     managed = Asset.objects.filter(image_version__isnull=False).count()
-    assert 0.9 * 3000 < managed < 3000  # a few unmanaged machines, on purpose
+    assert 0.9 * 3120 < managed < 3120  # a few unmanaged machines, on purpose
     assert Asset.objects.filter(environment__isnull=True).count() == 0
     assert Asset.objects.filter(site__isnull=True).count() == 0
     assert "Demo fleet: connector demo-fleet already present" in demo_load()
-    assert Asset.objects.count() == 3000
+    assert Asset.objects.count() == 3120

@@ -22,14 +22,27 @@ SNAPSHOT_TASK = "apps.drift.tasks.drift_snapshot_task"
 
 @transaction.atomic
 def channel_promote(
-    *, actor, version: ImageVersion, environment, grace_days: int | None = None, rollback: bool = False
+    *,
+    actor,
+    version: ImageVersion,
+    environment,
+    grace_days: int | None = None,
+    rollback: bool = False,
+    promoted_at: datetime.datetime | None = None,
 ) -> ChannelAssignment:
-    """Make ``version`` the golden version of its family in ``environment``; only published versions may go."""
+    """Make ``version`` the golden version of its family in ``environment``; only published versions may go.
+
+    ``promoted_at`` records a promotion that happened in the past (bringing a channel's history): never in the future,
+    never before the version's release, never before the channel's latest promotion, so the history stays ordered.
+    """
     ensure_permitted_on(actor, version, "change")
     if environment.organization_id != version.organization_id:
         raise field_error("environment", "the environment belongs to another organization", "cross_tenant")
     version = ImageVersion.objects.select_related("family").get(pk=version.pk)
     now = timezone.now()
+    if promoted_at is not None:
+        _check_past_promotion(version, environment, promoted_at, now)
+        now = promoted_at
     if version.status != Status.PUBLISHED or version.is_revoked_at(now):
         raise illegal(f"{version} is {version.status}; only a published version can be promoted")
     if grace_days is not None and not 0 <= grace_days <= 365:
@@ -70,6 +83,25 @@ def channel_promote(
     )
     task_on_commit(SNAPSHOT_TASK, version.organization_id, "promotion")
     return assignment
+
+
+def _check_past_promotion(version: ImageVersion, environment, promoted_at: datetime.datetime, now) -> None:
+    if timezone.is_naive(promoted_at):
+        raise field_error("promoted_at", "give the promotion time with its time zone", "naive_datetime")
+    if promoted_at > now:
+        raise field_error("promoted_at", "a promotion cannot be recorded in the future", "in_future")
+    if version.released_at and promoted_at < version.released_at:
+        detail = f"{version} was released {version.released_at:%Y-%m-%d %H:%M}Z, after {promoted_at:%Y-%m-%d %H:%M}Z"
+        raise field_error("promoted_at", detail, "before_release")
+    latest = (
+        ChannelAssignment.objects.filter(channel__family=version.family, channel__environment=environment)
+        .order_by("-assigned_at")
+        .values_list("assigned_at", flat=True)
+        .first()
+    )
+    if latest is not None and promoted_at < latest:
+        detail = f"the channel's latest promotion is at {latest:%Y-%m-%d %H:%M}Z; record promotions in order"
+        raise field_error("promoted_at", detail, "out_of_order")
 
 
 @transaction.atomic
