@@ -87,3 +87,55 @@ def _run_in_thread(func_path: str, args: tuple, task_name: str | None) -> None:
 def task_in_background(func_path: str, *args, task_name: str | None = None, using: str | None = None) -> None:
     """Once the transaction commits, run ``func_path(*args)`` outside the request: queued, or in a thread."""
     transaction.on_commit(lambda: _run_in_thread(func_path, args, task_name), using=using, robust=True)
+
+
+# --- retrying a task that lost a race for the database ---------------------------------------------------------------
+
+LOCK_ERRORS = ("database is locked", "database table is locked", "deadlock detected", "could not serialize access")
+LOCK_RETRY_ATTEMPTS = 5
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """An OperationalError that a later try can get past: SQLite's busy lock, PostgreSQL's deadlock/serialisation."""
+    from django.db import OperationalError
+
+    return isinstance(exc, OperationalError) and any(text in str(exc) for text in LOCK_ERRORS)
+
+
+def _retryable(exc: BaseException) -> bool:
+    from django.db import connection
+
+    # inside a transaction the failed statement has poisoned it: only the caller's own retry can help
+    return is_lock_error(exc) and not connection.in_atomic_block
+
+
+def retry_on_lock(func):
+    """Decorate a task entry point: a lock error is retried with jittered backoff (tenacity), anything else raised.
+
+    The busy timeout makes SQLite wait 20 s for a lock; a task that still meets one (the web server and the cluster
+    writing at once for longer) is tried again up to ``LOCK_RETRY_ATTEMPTS`` times instead of being lost, and the
+    attempt is logged. Each try runs in its own transactions, so a retry repeats the whole, idempotent, task.
+    """
+    import functools
+
+    from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+    def log_retry(state) -> None:
+        logger.warning(
+            "task %s met a database lock (try %d of %d): %s",
+            func.__qualname__,
+            state.attempt_number,
+            LOCK_RETRY_ATTEMPTS,
+            state.outcome.exception(),
+        )
+
+    retrying = retry(
+        retry=retry_if_exception(_retryable),
+        stop=stop_after_attempt(LOCK_RETRY_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.5, max=10),
+        before_sleep=log_retry,
+        reraise=True,
+    )(func)
+    wrapper = functools.wraps(func)(retrying)
+    wrapper.retries_on_lock = True
+    return wrapper

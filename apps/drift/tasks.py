@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from apps.inventory.models import ScanRun
 from apps.tenancy.models import Organization
+from qlrf.taskqueue import retry_on_lock
 
 from .choices import SnapshotTriggerChoices
 from .services import drift_snapshot_write, drift_snapshots_expire
 
 
+@retry_on_lock
 def drift_snapshot_task(
     organization_id: int, trigger: str = SnapshotTriggerChoices.SCAN, scan_run_id: int | None = None
 ) -> int | None:
@@ -20,11 +22,13 @@ def drift_snapshot_task(
     return drift_snapshot_write(organization=organization, trigger=trigger, scan_run=run).pk
 
 
+@retry_on_lock
 def drift_after_scan_task(organization_id: int, scan_run_id: int | None = None) -> int | None:
     """After a scan that refreshed data: snapshot the organisation's drift."""
     return drift_snapshot_task(organization_id, SnapshotTriggerChoices.SCAN, scan_run_id)
 
 
+@retry_on_lock
 def drift_daily_snapshots_task() -> int:
     """The daily snapshot of every organisation, then retention."""
     count = 0
