@@ -33,6 +33,14 @@ def _user(username: str, *, staff: bool):
     return user
 
 
+def _grant_task_views(user) -> None:
+    """Let ``user`` read the task cluster's failures, successes and schedules in the admin (installation-wide)."""
+    from django.contrib.auth.models import Permission
+
+    codenames = ["view_failure", "view_success", "view_schedule"]
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="django_q", codename__in=codenames))
+
+
 def _organization(slug: str, name: str, description: str) -> tuple[Organization, bool]:
     existing = Organization.objects.filter(slug=slug).first()
     if existing:
@@ -57,6 +65,8 @@ def load(context: dict) -> list[str]:
         for role in RoleChoices.values:
             user = _user(role, staff=role in (RoleChoices.ENGINEER, RoleChoices.ADMIN))
             membership_add(actor=None, organization=acme, user=user, role=role)
+            if role == RoleChoices.ADMIN:  # the demo's admin also plays the platform operator
+                _grant_task_views(user)
         globex, _ = _organization("globex", "Globex", "A second tenant: Acme's users never see it.")
         membership_add(actor=None, organization=globex, user=_user("globex-admin", staff=True), role=RoleChoices.ADMIN)
     lines = [f"Organisation {acme.name} ({acme.slug}); log in at http://127.0.0.1:8000/ as:"]

@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.tenancy.context_processors.tenancy",
+                "apps.tenancy.context_processors.failed_tasks",
             ],
         },
     }
