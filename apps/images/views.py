@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from apps.compliance.badges import BADGES
-from apps.compliance.selectors import version_badges_for
+from apps.compliance.selectors import (
+    manifest_digests,
+    sbom_diff,
+    sbom_latest,
+    version_badges_for,
+    version_evidence,
+)
 from apps.tenancy.choices import PlatformChoices
 from apps.tenancy.selectors import current_organization
 
@@ -229,8 +235,41 @@ class ImageVersionDetailView(LoginRequiredMixin, TemplateView):
             children=_children_tree(user, version),
             scans=_scans(version),
             sbom=_sbom(version),
+            signature=_signature(version),
+            sbom_changes=_sbom_changes(user, version),
         )
         return context
+
+
+SBOM_CHANGES_SHOWN = 50
+
+
+def _signature(version: ImageVersion) -> dict:
+    """The newest signature check of the version and whether it still covers the manifest (artifacts) it has now."""
+    verification = version_evidence([version])[version.pk].verification
+    current = manifest_digests([version])[version.pk]
+    stale = bool(verification and verification.manifest_sha256 and verification.manifest_sha256 != current)
+    return {"check": verification, "stale": stale, "checks": version.verifications.count()}
+
+
+def _sbom_changes(user, version: ImageVersion) -> dict | None:
+    """Packages added, removed and changed since the family's previous version (by version order), when both have
+    an SBOM; at most ``SBOM_CHANGES_SHOWN`` rows of each kind are shown, with the full counts."""
+    previous = (
+        image_version_list(user)
+        .filter(family_id=version.family_id, version_key__lt=version.version_key)
+        .order_by("-version_key")
+        .first()
+    )
+    if previous is None or sbom_latest(previous) is None or sbom_latest(version) is None:
+        return {"previous": previous, "diff": None} if previous is not None else None
+    diff = sbom_diff(previous, version)
+    return {
+        "previous": previous,
+        "diff": diff,
+        "counts": {kind: len(rows) for kind, rows in diff.items()},
+        "shown": {kind: rows[:SBOM_CHANGES_SHOWN] for kind, rows in diff.items()},
+    }
 
 
 def _sbom(version: ImageVersion):
