@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from qlrf.db_router import replica_reads_active
+
 from .roles import permission_for
 
 
@@ -41,6 +43,10 @@ class TenantQuerySet(models.QuerySet):
         codename = permission_for(model.permission_scope, action)
         organizations = _permitted(user, codename, "organization")
         projects = _permitted(user, codename, "project")
+        if replica_reads_active():
+            # this query may run on a read replica: who may see never lags, so the grants are read on the primary now
+            organizations = [row["pk"] for row in organizations]
+            projects = [row["pk"] for row in projects]
         condition = Q(**{_path(model.tenant_path): organizations})
         if model.project_path is not None:
             condition |= Q(**{_path(model.project_path): projects})
@@ -50,6 +56,8 @@ class TenantQuerySet(models.QuerySet):
             from .models import Project
 
             via_projects = Project.objects.filter(pk__in=projects).values("organization")
+            if replica_reads_active():
+                via_projects = [row["organization"] for row in via_projects]
             condition |= Q(**{_path(model.tenant_path): via_projects})
         return self.filter(condition)
 

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "qlrf.middleware.RequestContextMiddleware",  # the request id: first, so every log line of a request carries it
     "qlrf.metrics.MetricsMiddleware",  # metrics and error budget (ADR 015): it times and counts everything
     "qlrf.request_budget.RequestBudgetMiddleware",  # every request's database time bounded (503 past the budget)
+    "qlrf.db_router.ReplicaReadMiddleware",  # safe requests may read lag-tolerant data from a replica (when one is set)
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,6 +87,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }
+# An optional read replica (qlrf/db_router.py, issue #17): safe portal/API requests read what users see from it; who
+# may see it, every write, tasks and commands stay on the primary. A request that wrote reads the primary for
+# QLRF_DATABASE_REPLICA_STICKY_SECONDS more (a cookie), so a user reads their own writes.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+QLRF_DATABASE_REPLICA_STICKY_SECONDS = env_int("DATABASE_REPLICA_STICKY_SECONDS", 10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["replica"]["OPTIONS"] = {"timeout": 20}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests: the replica is the primary itself
+    DATABASE_ROUTERS = ["qlrf.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
