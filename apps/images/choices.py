@@ -24,3 +24,11 @@ class VersionSchemeChoices(models.TextChoices):
     PEP440 = "pep440", "PEP 440"
     CALVER = "calver", "Calendar versions (YYYY.MM[.DD][.MICRO])"
     DEBIAN = "debian", "Debian ([epoch:]upstream[-revision])"
+
+
+class ArtifactRuleKindChoices(models.TextChoices):
+    """How an artifact rule recognises a discovered image as a regional copy of a registered version."""
+
+    TAGS = "tags", "By tags (family tag + version tag)"
+    NAME_PATTERN = "name_pattern", "By name pattern (a regex with a version group)"
+    COPY_SOURCE = "copy_source", "By copy source (copied from a registered image)"

@@ -12,7 +12,7 @@ from apps.tenancy.choices import PlatformChoices
 from apps.tenancy.models import TenantModel
 from apps.tenancy.querysets import AppendOnlyQuerySet
 
-from .choices import ImageVersionStatusChoices, OsFamilyChoices, VersionSchemeChoices
+from .choices import ArtifactRuleKindChoices, ImageVersionStatusChoices, OsFamilyChoices, VersionSchemeChoices
 
 
 class ImageFamily(TenantModel):
@@ -160,3 +160,55 @@ class ChannelAssignment(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.channel}: {self.from_version} → {self.to_version} at {self.assigned_at:%Y-%m-%d %H:%M}"
+
+
+class ArtifactRule(TenantModel):
+    """How the images a scan discovers attach to registered versions without registering each id by hand (ADR 025).
+
+    ``tags``: the family tag names the family (or the rule's family does), the version tag its version.
+    ``name_pattern``: a regex searched in the image name with a ``version`` group (and an optional ``family`` group).
+    ``copy_source``: an image copied from a registered image (AWS ``SourceImageId``, CopyImage's
+    ``[Copied ami-… from region]`` description, or the same name in the same account) is the same version.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="artifact_rules")
+    family = models.ForeignKey(
+        ImageFamily,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="artifact_rules",
+        help_text="Limit the rule to one family; empty = the family the image's tag or name states.",
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=ArtifactRuleKindChoices.choices)
+    platform = models.CharField(max_length=16, choices=PlatformChoices.choices, blank=True, help_text="Empty = any.")
+    family_tag = models.CharField(max_length=128, default="Family", blank=True)
+    version_tag = models.CharField(max_length=128, default="Version", blank=True)
+    name_pattern = models.CharField(
+        max_length=300, blank=True, help_text=r"e.g. ^golden-(?P<family>[a-z0-9-]+)-v(?P<version>\d+\.\d+\.\d+)$"
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    permission_scope = "images"
+    project_path = "family__project"
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="artifactrule_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .artifact_matching import compile_rule_pattern
+
+        if self.kind == ArtifactRuleKindChoices.NAME_PATTERN:
+            compile_rule_pattern(self.name_pattern, needs_family=self.family_id is None)
+        if self.kind == ArtifactRuleKindChoices.TAGS and not self.version_tag:
+            raise ValidationError({"version_tag": "a tag rule needs the name of the version tag"}, code="required")
+        if self.kind == ArtifactRuleKindChoices.TAGS and not self.family_tag and self.family_id is None:
+            raise ValidationError({"family_tag": "name the family tag, or choose the rule's family"}, code="required")

@@ -75,6 +75,11 @@ class ScanRun(TenantModel):
     unchanged = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    image_scopes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="scope key → {status, discovered, removed, error} of the scope's image listing (ADR 025).",
+    )
 
     permission_scope = "connectors"
     project_path = "connector__project"
@@ -240,3 +245,67 @@ class AssetImageChange(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.asset_id}@{self.at:%Y-%m-%d %H:%M}: {self.image_ref}"
+
+
+class DiscoveredImage(TenantModel):
+    """An image a connector found in one of its scopes (AMI, gallery image version, GCP image, template, library item).
+
+    Kept per connector and scope, upserted set-based by each scan, soft-removed when a complete listing of its scope no
+    longer has it. ``artifact`` is the registry artifact it is (set by an artifact rule or a one-action registration);
+    empty means unmatched. ``state`` is what compliance reads: ``deprecated`` for an AWS AMI past its DeprecationTime,
+    ``flagged`` for an Azure version reported for a policy violation, whatever the raw state says.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="images")
+    platform = models.CharField(max_length=16)
+    account = models.CharField(max_length=200)
+    region = models.CharField(max_length=100, blank=True, help_text="Canonical region/location/datacenter name.")
+    scope_key = models.CharField(max_length=300, help_text="The connector scope that lists it.")
+    image_ref = models.CharField(max_length=500)
+    ref_key = models.CharField(max_length=500, help_text="image_ref as the platform compares it.")
+    name = models.CharField(max_length=300, blank=True)
+    family = models.CharField(max_length=200, blank=True, help_text="The platform's family/definition name.")
+    version = models.CharField(max_length=64, blank=True, help_text="From tags/name/definition; empty if unknown.")
+    state = models.CharField(max_length=32, blank=True)
+    image_created_at = models.DateTimeField(null=True, blank=True, help_text="When the platform created the image.")
+    deprecated_at = models.DateTimeField(
+        null=True, blank=True, help_text="AWS DeprecationTime, GCP deprecation time (past or scheduled)."
+    )
+    owner = models.CharField(max_length=200, blank=True, help_text="Owner account id or alias (amazon, self…).")
+    public = models.BooleanField(default=False)
+    flagged = models.BooleanField(default=False, help_text="Reported for a policy violation (Azure safetyProfile).")
+    replication = models.JSONField(
+        default=dict, blank=True, help_text="Region → {replica_count, state, progress} (Azure gallery versions)."
+    )
+    source_ref = models.CharField(max_length=500, blank=True, help_text="The image it was copied from (AWS).")
+    tags = models.JSONField(default=dict, blank=True)
+    facts = models.JSONField(default=dict, blank=True, help_text="What the connector learned beyond the fields above.")
+    artifact = models.ForeignKey(
+        "images.ImageArtifact", on_delete=models.SET_NULL, null=True, blank=True, related_name="discovered"
+    )
+    match_note = models.CharField(max_length=300, blank=True, help_text="How it was matched, or why it was not.")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_scan = models.ForeignKey(ScanRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    permission_scope = "inventory"
+    project_path = "connector__project"
+
+    class Meta:
+        ordering = ["connector", "platform", "region", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "scope_key", "ref_key"], name="discoveredimage_unique_ref")
+        ]
+        indexes = [
+            models.Index(fields=["organization", "platform", "ref_key"], name="discoveredimage_ref"),
+            models.Index(fields=["organization", "artifact", "removed_at"], name="discoveredimage_match"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.name or self.image_ref}"
+
+    @property
+    def matched(self) -> bool:
+        return self.artifact_id is not None

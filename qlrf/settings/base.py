@@ -342,6 +342,8 @@ QLRF_SLO_WINDOW_DAYS = env_int("SLO_WINDOW_DAYS", 30)
 QLRF_BREAKERS_ENABLED = env_bool("BREAKERS_ENABLED", True)
 QLRF_BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 3)
 QLRF_BREAKER_RESET_SECONDS = env_int("BREAKER_RESET_SECONDS", 300)
+# Image discovery (ADR 025): scans create a Site for each region/datacenter they report that has none.
+QLRF_SITES_FROM_SCANS = env_bool("SITES_FROM_SCANS", True)
 
 
 # Console logs, every record with the request id (qlrf.log): `plain` text here, `json` lines in production.

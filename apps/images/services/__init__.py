@@ -1,10 +1,20 @@
 """Writes of the image registry: register, add artifacts, publish, deprecate, revoke, promote (audited, evented)."""
 
+from .artifact_rules import (
+    RulesOutcome,
+    artifact_rules_apply,
+    discovered_image_register,
+    discovered_images_link,
+)
 from .channels import channel_promote, channel_rollback
 from .lifecycle import image_revocations_apply, image_version_deprecate, image_version_publish, image_version_revoke
 from .registration import contract_check, image_artifact_add, image_version_register
 
 __all__ = [
+    "RulesOutcome",
+    "artifact_rules_apply",
+    "discovered_image_register",
+    "discovered_images_link",
     "channel_promote",
     "channel_rollback",
     "contract_check",

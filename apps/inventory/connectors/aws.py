@@ -115,21 +115,29 @@ class AwsConnector(BaseConnector):
         with self._scope_guard(scope):
             ec2 = self._client("ec2", scope)
             owners = list(dict.fromkeys(["self", *self.config.get("image_owners", [])]))
-            pages = ec2.get_paginator("describe_images").paginate(
-                Owners=owners,
-                IncludeDeprecated=True,  # a machine on a deprecated shared AMI must still match its version
-                IncludeDisabled=True,
-                PaginationConfig={"PageSize": EC2_PAGE_SIZE},
-            )
-            for page in pages:
-                for image in _answer(page, "Images", "DescribeImages"):
-                    yield normalise_image(
-                        image,
-                        account=scope.account,
-                        region=scope.region,
-                        version_tag=self._version_tag,
-                        name_pattern=self._name_pattern,
-                    )
+            queries = [{"Owners": owners}]
+            if self.config.get("include_shared_images"):
+                queries.append({"ExecutableUsers": ["self"]})  # AMIs other accounts shared with this one
+            seen: set[str] = set()
+            for query in queries:
+                pages = ec2.get_paginator("describe_images").paginate(
+                    **query,
+                    IncludeDeprecated=True,  # a machine on a deprecated shared AMI must still match its version
+                    IncludeDisabled=True,
+                    PaginationConfig={"PageSize": EC2_PAGE_SIZE},
+                )
+                for page in pages:
+                    for image in _answer(page, "Images", "DescribeImages"):
+                        if image.get("ImageId") in seen:
+                            continue
+                        seen.add(image.get("ImageId"))
+                        yield normalise_image(
+                            image,
+                            account=scope.account,
+                            region=scope.region,
+                            version_tag=self._version_tag,
+                            name_pattern=self._name_pattern,
+                        )
 
     def iter_assets(self, scope: Scope) -> Iterator[DiscoveredAsset]:
         """Yield the scope's live EC2 instances (terminated ones are not assets) with ASG membership and edges."""

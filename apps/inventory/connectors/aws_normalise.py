@@ -17,6 +17,8 @@ __all__ = [
     "ASG_NAME_TAG",
     "FAMILY_TAG",
     "asg_membership",
+    "copy_source",
+    "image_state",
     "image_version",
     "normalise_image",
     "normalise_instance",
@@ -58,6 +60,33 @@ def image_version(name: str, tags: Mapping[str, str], *, version_tag: str, name_
     return (match.groupdict().get("version") or "").strip()
 
 
+def image_state(raw_state: str, deprecation_time: str, *, now: dt.datetime | None = None) -> str:
+    """The AMI's state for compliance: an ``available`` AMI whose ``DeprecationTime`` has passed is ``deprecated``."""
+    state = (raw_state or "").strip().lower()
+    if state == "available" and deprecation_time:
+        try:
+            deprecated = dt.datetime.fromisoformat(deprecation_time.replace("Z", "+00:00"))
+        except ValueError:
+            return state
+        if deprecated.tzinfo is None:
+            deprecated = deprecated.replace(tzinfo=dt.UTC)
+        if deprecated <= (now or dt.datetime.now(dt.UTC)):
+            return "deprecated"
+    return state
+
+
+def copy_source(image: Mapping[str, Any]) -> tuple[str, str]:
+    """(source AMI id, source region) of a CopyImage result: ``SourceImageId``/``SourceImageRegion`` when EC2 reports
+    them, else the ``[Copied ami-… from region]`` description CopyImage's callers (console, CLI) write."""
+    if image.get("SourceImageId"):
+        return str(image["SourceImageId"]), str(image.get("SourceImageRegion") or "")
+    match = _COPIED.search(str(image.get("Description") or ""))
+    return (match["ami"], match["region"]) if match else ("", "")
+
+
+_COPIED = re.compile(r"\[Copied (?P<ami>ami-[0-9a-f]+) from (?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+)\]")
+
+
 def normalise_image(
     image: Mapping[str, Any],
     *,
@@ -65,6 +94,7 @@ def normalise_image(
     region: str,
     version_tag: str = "Version",
     name_pattern: re.Pattern[str] | None = None,
+    now: dt.datetime | None = None,
 ) -> DiscoveredImage:
     """One ``describe_images`` entry as a DiscoveredImage (a regional copy is its own image with its own id)."""
     tags = tags_dict(image.get("Tags"))
@@ -73,12 +103,21 @@ def normalise_image(
         key: image[field]
         for key, field in (
             ("owner_id", "OwnerId"),
+            ("owner_alias", "ImageOwnerAlias"),
             ("architecture", "Architecture"),
-            ("source_image_id", "SourceImageId"),
-            ("source_image_region", "SourceImageRegion"),
+            ("description", "Description"),
         )
         if image.get(field)
     }
+    extra["public"] = bool(image.get("Public"))
+    source_id, source_region = copy_source(image)
+    if source_id:
+        extra["source_image_id"], extra["source_image_region"] = source_id, source_region
+    deprecation_time = _iso(image.get("DeprecationTime"))
+    if deprecation_time:
+        extra["deprecation_time"] = deprecation_time
+    raw_state = str(image.get("State") or "")
+    extra["raw_state"] = raw_state
     return DiscoveredImage(
         platform=PLATFORM,
         account=account,
@@ -88,7 +127,7 @@ def normalise_image(
         family=tags.get(FAMILY_TAG, ""),
         version=image_version(name, tags, version_tag=version_tag, name_pattern=name_pattern),
         created_at=_iso(image.get("CreationDate")),
-        state=str(image.get("State") or ""),
+        state=image_state(raw_state, deprecation_time, now=now),
         tags=tags,
         extra=extra,
     )

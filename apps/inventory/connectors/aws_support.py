@@ -69,6 +69,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "default": [],
             "items": {"type": "string", "pattern": r"^([0-9]{12}|amazon|aws-marketplace)$"},
         },
+        "include_shared_images": {"type": "boolean", "default": False},
         "connect_timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 300, "default": 5},
         "read_timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 900, "default": 30},
         "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},

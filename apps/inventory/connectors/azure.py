@@ -168,7 +168,10 @@ class AzureConnector(BaseConnector):
                         resource_group, gallery, definition.name
                     )
                     for version in versions:
-                        yield image_from_version(scope.account, definition, version)
+                        detailed = client.gallery_image_versions.get(  # the list never carries replication status
+                            resource_group, gallery, definition.name, version.name, expand="ReplicationStatus"
+                        )
+                        yield image_from_version(scope.account, definition, detailed)
 
     def iter_assets(self, scope: Scope) -> Iterator[DiscoveredAsset]:
         """Yield the scale-set VMs then the standalone VMs of one subscription (each machine once)."""

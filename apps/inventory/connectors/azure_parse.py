@@ -117,19 +117,28 @@ def _iso(value: datetime | str | None) -> str:
 
 
 def image_from_version(subscription: str, definition: Any, version: Any) -> DiscoveredImage:
-    """Build the DiscoveredImage of one gallery image version (``definition`` is its GalleryImage)."""
+    """Build the DiscoveredImage of one gallery image version (``definition`` is its GalleryImage).
+
+    Regions are canonical (``westus``); ``replication`` holds each target region's replica count and, when the
+    version was read with ``$expand=ReplicationStatus``, its replication state. A version reported for a policy
+    violation has the state ``flagged`` whatever its provisioning state says.
+    """
     profile = version.publishing_profile
-    regions = [region.name for region in (profile.target_regions or [])] if profile else []
     identifier = definition.identifier
+    safety = _safety(version)
     extra = {
         "resource_id": version.id or "",
         "resource_group": resource_id_part(version.id, "resourceGroups"),
         "gallery": resource_id_part(version.id, "galleries"),
-        "regions": regions,
+        "regions": [normalise_location(region.name) for region in (profile.target_regions or [])] if profile else [],
+        "replica_count": (profile.replica_count if profile else None),
+        "replication": _replication(version),
         "exclude_from_latest": bool(profile.exclude_from_latest) if profile else False,
         "end_of_life_date": _iso(profile.end_of_life_date) if profile else "",
         "os_type": text(definition.os_type),
         "identifier": dict(identifier) if identifier else {},
+        "safety": safety,
+        "provisioning_state": text(version.provisioning_state),
     }
     return DiscoveredImage(
         platform=PLATFORM,
@@ -140,10 +149,35 @@ def image_from_version(subscription: str, definition: Any, version: Any) -> Disc
         family=definition.name or "",
         version=version.name or "",
         created_at=_iso(profile.published_date) if profile else "",
-        state=text(version.provisioning_state),
+        state="flagged" if safety["reported_for_policy_violation"] else text(version.provisioning_state),
         tags=dict(version.tags or {}),
         extra=extra,
     )
+
+
+def _safety(version: Any) -> dict[str, Any]:
+    """``safetyProfile``: whether Azure reported the version for a policy violation, and the violations."""
+    profile = getattr(version, "safety_profile", None)
+    violations = [
+        {"category": text(item.category), "details": item.details or ""}
+        for item in ((profile.policy_violations if profile else None) or [])
+    ]
+    reported = bool(profile and profile.reported_for_policy_violation) or bool(violations)
+    return {"reported_for_policy_violation": reported, "policy_violations": violations}
+
+
+def _replication(version: Any) -> dict[str, dict[str, Any]]:
+    """Canonical region → {replica_count, state, progress, details} from the target regions and replication status."""
+    profile = version.publishing_profile
+    regions: dict[str, dict[str, Any]] = {}
+    for target in (profile.target_regions or []) if profile else []:
+        count = target.regional_replica_count or (profile.replica_count if profile else None)
+        regions[normalise_location(target.name)] = {"replica_count": count, "state": ""}
+    status = getattr(version, "replication_status", None)
+    for item in (status.summary or []) if status else []:
+        entry = regions.setdefault(normalise_location(item.region), {"replica_count": None, "state": ""})
+        entry.update(state=text(item.state), progress=item.progress, details=item.details or "")
+    return regions
 
 
 def build_asset(

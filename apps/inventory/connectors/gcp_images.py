@@ -64,6 +64,9 @@ def to_discovered_image(image: compute_v1.Image, project: str, current: set[str]
         "id": str(image.id) if image.id else "",
         "status": image.status,
         "deprecated_state": image.deprecated.state,
+        "deprecated_at": image.deprecated.deprecated,  # RFC 3339 times GCP sets when it deprecates the image
+        "obsolete_at": image.deprecated.obsolete,
+        "deleted_at": image.deprecated.deleted,
         "replacement": normalise_resource_ref(image.deprecated.replacement),
         "family_current": ref in current,
         "architecture": image.architecture,

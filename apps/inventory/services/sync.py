@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from apps.events.services import emit
@@ -23,7 +24,9 @@ from ..connectors.base import BaseConnector, DiscoveredAsset, Scope, ScopeFailed
 from ..models import Asset, AssetEdge, AssetImageChange, AssetPresence, ScanRun
 from .breakers import guarded_assets
 from .guard import SUSPECT, assets_remove, removal_verdict, vanished_assets
+from .images import images_sync
 from .resolution import ImageResolver, OrgMaps, ref_key_for
+from .sites import sites_from_scan
 
 logger = logging.getLogger(__name__)
 
@@ -345,10 +348,16 @@ def _sync_scope(state: SyncState, connector: BaseConnector, scope: Scope) -> Cou
 
 
 def inventory_sync(*, run: ScanRun, connector: BaseConnector, on_progress=None) -> Counts:
-    """Scan every scope of ``connector`` into the inventory for ``run``; return the totals. Never raises for a scope."""
+    """Scan every scope of ``connector`` into the inventory for ``run``; return the totals. Never raises for a scope.
+
+    Images first (every scope), then the artifact rules attach the new copies to their versions, then the machines
+    resolve against the registry as it stands after that; last, sites for the regions reported (ADR 025).
+    """
     scopes = connector.scopes()
     run.scopes = {scope.key: {"status": "pending", "discovered": 0} for scope in scopes}
     ScanRun.objects.filter(pk=run.pk).update(scopes=run.scopes)
+    images_sync(run=run, connector=connector, scopes=scopes)
+    _apply_rules(run)
     state = SyncState(
         run=run,
         maps=OrgMaps.load(run.connector),
@@ -360,4 +369,19 @@ def inventory_sync(*, run: ScanRun, connector: BaseConnector, on_progress=None) 
         state.totals.add(_sync_scope(state, connector, scope))
         if on_progress:
             on_progress(run)
+    if settings.QLRF_SITES_FROM_SCANS:
+        sites_from_scan(connector=run.connector)
     return state.totals
+
+
+def _apply_rules(run: ScanRun) -> None:
+    """The organisation's artifact rules over the images just listed; a rule failure never fails the scan."""
+    from apps.images.services import artifact_rules_apply
+
+    try:
+        outcome = artifact_rules_apply(organization=run.organization, connector=run.connector)
+    except Exception:
+        logger.exception("artifact rules after scan %s failed", run.pk)
+        return
+    if outcome.attached or outcome.refused:
+        logger.info("scan %s: rules attached %s image(s), refused %s", run.pk, outcome.attached, len(outcome.refused))

@@ -62,7 +62,16 @@ def test_recorded_images_unused_ami() -> None:
         ("ami-04e2b113", "c7n-ami-02", "available", "2016-10-21T16:59:46.000Z", "02"),
         ("ami-e0fba8f7", "c7n-image-01", "available", "2016-10-21T15:38:09.000Z", "01"),
     ]
-    assert [i.extra for i in images] == [{"owner_id": ACCOUNT, "architecture": "x86_64"}] * 2
+    assert [i.extra for i in images] == [
+        {
+            "owner_id": ACCOUNT,
+            "architecture": "x86_64",
+            "description": description,
+            "public": False,
+            "raw_state": "available",
+        }
+        for description in ("Test AMI 2", "Test Image")
+    ]
 
 
 def test_recorded_images_without_version_information() -> None:

@@ -125,6 +125,10 @@ class ArmFake:
 
         self.server.expect_request(path, method="GET").respond_with_handler(handler)
 
+    def get(self, path: str, body: dict[str, Any]) -> None:
+        """Serve one resource's GET at ``path``."""
+        self.server.expect_request(path, method="GET").respond_with_handler(lambda request: self.json(body))
+
     def next_link(self, path: str, index: int, api_version: str = "2024-07-01") -> str:
         return f"{self.base_url}{path}?api-version={api_version}&$skiptoken={index}"
 
@@ -383,14 +387,29 @@ def galleries_a(arm: ArmFake) -> ArmFake:
     )
     gold = group_path(SUB_A, "rg-images", "galleries", "goldGallery", "images")
     arm.list(gold, [gallery_image(SUB_A, "rg-images", "goldGallery", "ubuntu-22", "Linux")])
-    arm.list(
-        f"{gold}/ubuntu-22/versions",
-        [gallery_version(SUB_A, "rg-images", "goldGallery", "ubuntu-22", "1.0.0", ["West Europe", "North Europe"])],
-        [gallery_version(SUB_A, "rg-images", "goldGallery", "ubuntu-22", "1.1.0", ["West Europe"])],
-    )
+    first = gallery_version(SUB_A, "rg-images", "goldGallery", "ubuntu-22", "1.0.0", ["West Europe", "North Europe"])
+    second = gallery_version(SUB_A, "rg-images", "goldGallery", "ubuntu-22", "1.1.0", ["West Europe"])
+    for body in (first, second):  # the gold versions are not reported for a policy violation
+        body["properties"]["safetyProfile"] = {"allowDeletionOfReplicatedLocations": False}
+    arm.list(f"{gold}/ubuntu-22/versions", [first], [second])
+    arm.get(f"{gold}/ubuntu-22/versions/1.0.0", with_replication(first, {"West Europe": 100, "North Europe": 40}))
+    arm.get(f"{gold}/ubuntu-22/versions/1.1.0", with_replication(second, {"West Europe": 100}))
     recorded = group_path(SUB_A, "myResourceGroup", "galleries", "myGalleryName", "images")
     arm.list(recorded, [recorded_body("GalleryImage_Get.json")])
     listed = recorded_body("GalleryImageVersion_ListByGalleryImage.json")
     assert listed["nextLink"].startswith("http://svchost:99/")  # replaced by a link to the local server
     arm.list(f"{recorded}/myGalleryImageName/versions", listed["value"], [])
+    arm.get(f"{recorded}/myGalleryImageName/versions/1.0.0", with_replication(listed["value"][0], {"West US": 100}))
     return arm
+
+
+def with_replication(body: dict[str, Any], progress: dict[str, int]) -> dict[str, Any]:
+    """A version's GET body with ``$expand=ReplicationStatus``: the recorded shape of ``replicationStatus``."""
+    summary = [
+        {"region": region, "state": "Completed" if pct == 100 else "Replicating", "details": "", "progress": pct}
+        for region, pct in progress.items()
+    ]
+    aggregated = "Completed" if all(pct == 100 for pct in progress.values()) else "InProgress"
+    detailed = json.loads(json.dumps(body))
+    detailed["properties"]["replicationStatus"] = {"aggregatedState": aggregated, "summary": summary}
+    return detailed

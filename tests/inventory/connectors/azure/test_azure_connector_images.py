@@ -5,6 +5,7 @@ from __future__ import annotations
 from apps.inventory.connectors.base import Scope
 
 SUB_A = "00000000-0000-0000-0000-0000000000aa"
+GOLD_PATH = f"/subscriptions/{SUB_A}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/goldGallery"
 GOLD = f"/subscriptions/{SUB_A}/resourcegroups/rg-images/providers/microsoft.compute/galleries/goldgallery"
 RECORDED_REF = (
     "/subscriptions/{subscription-id}/resourcegroups/myresourcegroup/providers/microsoft.compute/locations/westus"
@@ -20,12 +21,19 @@ def test_all_galleries_of_the_subscription(galleries_a, make_connector):
         (f"{GOLD}/images/ubuntu-22/versions/1.1.0", "ubuntu-22", "1.1.0"),
         (RECORDED_REF, "myGalleryImageName", "1.0.0"),
     ]
-    assert [i.extra["regions"] for i in images] == [
-        ["West Europe", "North Europe"],
-        ["West Europe"],
-        ["West US", "East US"],
+    assert [i.extra["regions"] for i in images] == [  # one canonical form, never "West Europe" beside it
+        ["westeurope", "northeurope"],
+        ["westeurope"],
+        ["westus", "eastus"],
     ]
     assert [i.region for i in images] == ["westeurope", "westeurope", "westus"]
+    assert [i.state for i in images] == ["Succeeded", "Succeeded", "flagged"]
+    assert images[0].extra["replication"] == {
+        "westeurope": {"replica_count": 1, "state": "Completed", "progress": 100, "details": ""},
+        "northeurope": {"replica_count": 1, "state": "Replicating", "progress": 40, "details": ""},
+    }
+    versions = galleries_a.requests_to(f"{GOLD_PATH}/images/ubuntu-22/versions/1.0.0")
+    assert [r.args.get("$expand") for r in versions] == ["ReplicationStatus"]
 
 
 def test_recorded_gallery_image_version_fields(galleries_a, make_connector):
@@ -35,7 +43,7 @@ def test_recorded_gallery_image_version_fields(galleries_a, make_connector):
     assert recorded.account == SUB_A
     assert recorded.name == "myGalleryImageName/1.0.0"
     assert recorded.created_at == "2018-01-01T00:00:00+00:00"
-    assert recorded.state == "Succeeded"
+    assert recorded.state == "flagged"  # reported for a policy violation: never shown as Succeeded
     assert recorded.tags == {}
     assert recorded.extra == {
         "resource_id": (
@@ -44,11 +52,23 @@ def test_recorded_gallery_image_version_fields(galleries_a, make_connector):
         ),
         "resource_group": "myResourceGroup",
         "gallery": "myGalleryName",
-        "regions": ["West US", "East US"],
+        "regions": ["westus", "eastus"],
+        "replica_count": 1,
+        "replication": {
+            "westus": {"replica_count": 1, "state": "Completed", "progress": 100, "details": ""},
+            "eastus": {"replica_count": 2, "state": ""},
+        },
         "exclude_from_latest": False,
         "end_of_life_date": "",
         "os_type": "Windows",
         "identifier": {"publisher": "myPublisherName", "offer": "myOfferName", "sku": "mySkuName"},
+        "safety": {
+            "reported_for_policy_violation": True,
+            "policy_violations": [
+                {"category": "ImageFlaggedUnsafe", "details": "This is the policy violation details."}
+            ],
+        },
+        "provisioning_state": "Succeeded",
     }
 
 
