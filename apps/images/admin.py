@@ -16,7 +16,7 @@ from import_export.formats.base_formats import CSV
 from apps.tenancy.admin_base import TenantScopedAdmin
 from apps.tenancy.models import Environment
 
-from .models import Channel, ChannelAssignment, ImageArtifact, ImageFamily, ImageVersion
+from .models import ArtifactRule, Channel, ChannelAssignment, ImageArtifact, ImageFamily, ImageVersion
 from .resources import ImageArtifactResource
 from .services import (
     channel_promote,
@@ -267,3 +267,26 @@ class ImageArtifactAdmin(ImportExportMixin, DetailReadOnlyMixin, TenantScopedAdm
 
     def get_valid_export_item_pks(self, request):
         return self.get_queryset(request).values_list("pk", flat=True)
+
+
+@admin.register(ArtifactRule)
+class ArtifactRuleAdmin(TenantScopedAdmin):
+    """How scans attach discovered images to registered versions (ADR 025); "apply now" runs them at once."""
+
+    list_display = ["name", "organization", "kind", "family", "platform", "enabled"]
+    list_filter = ["organization", "kind", "platform", "enabled"]
+    search_fields = ["name", "name_pattern"]
+    actions = ["apply_now"]
+
+    @admin.action(description="Apply the organisation's rules to its discovered images now")
+    def apply_now(self, request, queryset):
+        from .services import artifact_rules_apply
+
+        for organization in {rule.organization for rule in queryset}:
+            if not self._allowed(request, "change", queryset.filter(organization=organization).first()):
+                self.message_user(request, f"{organization}: permission denied", level=messages.ERROR)
+                continue
+            outcome = artifact_rules_apply(organization=organization)
+            self.message_user(
+                request, f"{organization}: {outcome.attached} image(s) attached, {len(outcome.refused)} refused"
+            )

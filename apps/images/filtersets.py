@@ -6,7 +6,7 @@ from apps.compliance.filters import BadgeFilter
 from apps.tenancy.filtersets import TenantFilterSet
 
 from .choices import ImageVersionStatusChoices
-from .models import Channel, ImageFamily, ImageVersion
+from .models import ArtifactRule, Channel, ImageFamily, ImageVersion
 
 
 class ImageFamilyFilterSet(TenantFilterSet):
@@ -37,3 +37,12 @@ class ChannelFilterSet(TenantFilterSet):
     class Meta:
         model = Channel
         fields = ["organization", "family", "environment"]
+
+
+class ArtifactRuleFilterSet(TenantFilterSet):
+    organization = django_filters.CharFilter(field_name="organization__slug")
+    family = django_filters.CharFilter(field_name="family__slug")
+
+    class Meta:
+        model = ArtifactRule
+        fields = ["organization", "kind", "platform", "family", "enabled"]

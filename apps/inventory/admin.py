@@ -8,7 +8,7 @@ from qlrf.errors import DocumentRejected
 
 from .choices import ScanTriggerChoices
 from .connectors.base import ConnectorError
-from .models import Asset, AssetEdge, Connector, ScanRun
+from .models import Asset, AssetEdge, Connector, DiscoveredImage, ScanRun
 from .services import (
     ScanInProgress,
     connector_config_check,
@@ -152,3 +152,39 @@ class AssetAdmin(ReadOnlyTenantAdmin):
     list_select_related = ["organization", "environment", "image_version__family"]
     readonly_fields = [f.name for f in Asset._meta.fields]
     inlines = [AssetEdgeInline]
+
+
+@admin.register(DiscoveredImage)
+class DiscoveredImageAdmin(ReadOnlyTenantAdmin):
+    """What the connectors found; unmatched images are registered in one action (their tags/name give the version)."""
+
+    list_display = [
+        "name",
+        "platform",
+        "account",
+        "region",
+        "state",
+        "family",
+        "version",
+        "artifact",
+        "match_note",
+        "last_seen",
+        "removed_at",
+    ]
+    list_filter = ["organization", "platform", "state", "connector", ("artifact", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "image_ref", "family", "version"]
+    list_select_related = ["organization", "connector", "artifact__version__family"]
+    readonly_fields = [f.name for f in DiscoveredImage._meta.fields]
+    actions = ["register_selected"]
+
+    @admin.action(description="Register as an artifact of the version its tags/name state")
+    def register_selected(self, request, queryset):
+        from apps.images.services import discovered_image_register
+
+        for image in queryset:
+            try:
+                artifact = discovered_image_register(actor=request.user, image=image)
+                self.message_user(request, f"{image}: registered as an artifact of {artifact.version}")
+            except (PermissionDenied, ValidationError) as exc:
+                message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                self.message_user(request, f"{image}: {message}", level=messages.ERROR)

@@ -7,7 +7,7 @@ from apps.compliance.filters import BadgeFilter
 from apps.tenancy.filtersets import TenantFilterSet
 
 from .choices import ScanStatusChoices
-from .models import Asset, Connector, ScanRun
+from .models import Asset, Connector, DiscoveredImage, ScanRun
 
 
 class ConnectorFilterSet(TenantFilterSet):
@@ -48,3 +48,13 @@ class AssetFilterSet(TenantFilterSet):
     def filter_tag(self, queryset, name, value):
         key, _, tag_value = value.partition("=")
         return queryset.filter(**{f"tags__{key}": tag_value})
+
+
+class DiscoveredImageFilterSet(TenantFilterSet):
+    organization = django_filters.CharFilter(field_name="organization__slug")
+    matched = django_filters.BooleanFilter(field_name="artifact", lookup_expr="isnull", exclude=True)
+    removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = DiscoveredImage
+        fields = ["organization", "connector", "platform", "account", "region", "state", "family", "flagged"]

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from apps.tenancy.models import Environment
 from qlrf.api.viewsets import OrganizationField, TenantModelSerializer, TenantRelatedField, default_organization
 
-from ..models import Channel, ChannelAssignment, ImageArtifact, ImageFamily, ImageVersion
+from ..models import ArtifactRule, Channel, ChannelAssignment, ImageArtifact, ImageFamily, ImageVersion
 
 
 class ImageFamilySerializer(TenantModelSerializer):
@@ -126,3 +126,26 @@ class ContractValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     kind = serializers.CharField()
     digest = serializers.CharField()
+
+
+class ArtifactRuleSerializer(TenantModelSerializer):
+    """An artifact rule; ``family`` by slug among the caller's families (empty: the family the image states)."""
+
+    family = TenantRelatedField(slug_field="slug", queryset=ImageFamily.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = ArtifactRule
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "kind",
+            "family",
+            "platform",
+            "family_tag",
+            "version_tag",
+            "name_pattern",
+            "enabled",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]

@@ -10,8 +10,8 @@ from qlrf.api.parsers import BoundedJSONParser, TextParser, YamlParser
 from qlrf.api.viewsets import TenantModelViewSet, TenantReadOnlyViewSet
 
 from ..contracts import DEFAULT_MAX_BYTES as CONTRACT_MAX_BYTES
-from ..filtersets import ChannelFilterSet, ImageFamilyFilterSet, ImageVersionFilterSet
-from ..models import Channel, ImageFamily, ImageVersion
+from ..filtersets import ArtifactRuleFilterSet, ChannelFilterSet, ImageFamilyFilterSet, ImageVersionFilterSet
+from ..models import ArtifactRule, Channel, ImageFamily, ImageVersion
 from ..selectors import channel_history
 from ..services import (
     channel_promote,
@@ -30,6 +30,14 @@ class ImageFamilyViewSet(TenantModelViewSet):
     queryset = ImageFamily.objects.select_related("organization")
     serializer_class = s.ImageFamilySerializer
     filterset_class = ImageFamilyFilterSet
+
+
+class ArtifactRuleViewSet(TenantModelViewSet):
+    """Rules attaching discovered images to registered versions after each scan (Engineer+ write; ADR 025)."""
+
+    queryset = ArtifactRule.objects.select_related("organization", "family")
+    serializer_class = s.ArtifactRuleSerializer
+    filterset_class = ArtifactRuleFilterSet
 
 
 class ImageVersionViewSet(TenantModelViewSet):

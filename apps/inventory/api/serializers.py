@@ -6,7 +6,7 @@ from apps.tenancy.models import Project
 from qlrf.api.viewsets import TenantModelSerializer, TenantRelatedField
 
 from ..connectors.base import ConnectorError, get_connector_class
-from ..models import Asset, Connector, ScanRun
+from ..models import Asset, Connector, DiscoveredImage, ScanRun
 from ..services import connector_create, connector_update
 
 MASK = "********"
@@ -127,3 +127,47 @@ class AssetGraphSerializer(serializers.Serializer):
     nodes = serializers.ListField(child=serializers.DictField())
     edges = serializers.ListField(child=serializers.DictField())
     image_version = serializers.CharField(allow_null=True)
+
+
+class DiscoveredImageSerializer(serializers.ModelSerializer):
+    connector = serializers.StringRelatedField()
+    matched_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DiscoveredImage
+        fields = [
+            "id",
+            "connector",
+            "platform",
+            "account",
+            "region",
+            "image_ref",
+            "name",
+            "family",
+            "version",
+            "state",
+            "image_created_at",
+            "deprecated_at",
+            "owner",
+            "public",
+            "flagged",
+            "replication",
+            "source_ref",
+            "tags",
+            "artifact",
+            "matched_version",
+            "match_note",
+            "first_seen",
+            "last_seen",
+            "removed_at",
+        ]
+        read_only_fields = fields
+
+    def get_matched_version(self, obj) -> str | None:
+        artifact = obj.artifact
+        return f"{artifact.version.family.slug}@{artifact.version.version}" if artifact else None
+
+
+class DiscoveredImageRegisterSerializer(serializers.Serializer):
+    family = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    version = serializers.CharField(required=False, allow_blank=True, max_length=64)

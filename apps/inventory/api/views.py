@@ -10,8 +10,8 @@ from qlrf.api.viewsets import TenantModelViewSet, TenantReadOnlyViewSet
 
 from ..choices import ScanTriggerChoices
 from ..connectors.base import ConnectorError
-from ..filtersets import AssetFilterSet, ConnectorFilterSet, ScanRunFilterSet
-from ..models import Asset, Connector, ScanRun
+from ..filtersets import AssetFilterSet, ConnectorFilterSet, DiscoveredImageFilterSet, ScanRunFilterSet
+from ..models import Asset, Connector, DiscoveredImage, ScanRun
 from ..selectors import asset_graph
 from ..services import ScanInProgress, connector_delete, connector_test, scan_removal_confirm, scan_request
 from . import serializers as s
@@ -69,3 +69,24 @@ class AssetViewSet(TenantReadOnlyViewSet):
     def graph(self, request, pk=None):
         """The asset graph: instance → group (ASG/VMSS/MIG/folder) → template → image."""
         return Response(asset_graph(self.get_object()))
+
+
+class DiscoveredImageViewSet(TenantReadOnlyViewSet):
+    """The images the connectors list; ``register`` makes an unmatched one an artifact of a version in one call."""
+
+    queryset = DiscoveredImage.objects.select_related("connector", "artifact__version__family")
+    serializer_class = s.DiscoveredImageSerializer
+    filterset_class = DiscoveredImageFilterSet
+
+    @extend_schema(request=s.DiscoveredImageRegisterSerializer, responses={201: s.DiscoveredImageSerializer})
+    @action(detail=True, methods=["post"])
+    def register(self, request, pk=None):
+        """Register the image as an artifact of ``family@version`` (default: what its tags/name state); Engineer+."""
+        from apps.images.services import discovered_image_register
+
+        body = s.DiscoveredImageRegisterSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        image = self.get_object()
+        discovered_image_register(actor=request.user, image=image, **body.validated_data)
+        image = self.get_queryset().get(pk=image.pk)
+        return Response(s.DiscoveredImageSerializer(image).data, status=status.HTTP_201_CREATED)
