@@ -213,6 +213,8 @@ SPECTACULAR_SETTINGS = {
         "ImageVersionStatusEnum": "apps.images.choices.ImageVersionStatusChoices",
         "ScanStatusEnum": "apps.inventory.choices.ScanStatusChoices",
         "UploadStatusEnum": "apps.compliance.choices.UploadStatusChoices",
+        "ImagePlatformEnum": "apps.tenancy.choices.PlatformChoices",
+        "ConnectorPlatformEnum": "apps.inventory.choices.ConnectorPlatformChoices",
     },
 }
 
