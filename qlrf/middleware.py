@@ -41,3 +41,30 @@ class RequestContextMiddleware:
             _current.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class ApiTrailingSlashMiddleware:
+    """``/api/v1/assets/`` is ``/api/v1/assets``: an API path that only resolves without its trailing slash is served
+    as that path (no redirect, so a POST keeps its body). The OpenAPI schema keeps one spelling of each path."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/api/") and path.endswith("/") and len(path) > len("/api/v1/"):
+            stripped = path.rstrip("/")
+            if not _resolves(path) and _resolves(stripped):
+                request.path_info = stripped
+                request.path = f"{request.META.get('SCRIPT_NAME', '').rstrip('/')}{stripped}"
+        return self.get_response(request)
+
+
+def _resolves(path: str) -> bool:
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "qlrf.middleware.RequestContextMiddleware",  # the request id: first, so every log line of a request carries it
+    "qlrf.middleware.ApiTrailingSlashMiddleware",  # /api/v1/assets/ is /api/v1/assets (before routes are timed)
     "qlrf.metrics.MetricsMiddleware",  # metrics and error budget (ADR 015): it times and counts everything
     "qlrf.request_budget.RequestBudgetMiddleware",  # every request's database time bounded (503 past the budget)
     "qlrf.db_router.ReplicaReadMiddleware",  # safe requests may read lag-tolerant data from a replica (when one is set)
