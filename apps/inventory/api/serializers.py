@@ -1,5 +1,8 @@
 """Serializers of the inventory API. Connector configs never echo a sensitive parameter."""
 
+import datetime
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from apps.tenancy.models import Project
@@ -91,6 +94,16 @@ class AssetSerializer(serializers.ModelSerializer):
     site = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     environment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     image_version = serializers.StringRelatedField()
+    drift_status = serializers.ChoiceField(
+        choices=["current", "outdated", "unmanaged", "stale", "removed"],
+        read_only=True,
+        help_text="Now, by the drift rules: current (compliant), outdated, unmanaged, stale, or removed.",
+    )
+    baseline = serializers.CharField(
+        read_only=True, allow_null=True, help_text="family@version its environment's channel points to now."
+    )
+    outdated_since = serializers.SerializerMethodField(help_text="When it became outdated (null unless outdated).")
+    days_behind = serializers.SerializerMethodField(help_text="Whole days since it became outdated (null unless so).")
 
     class Meta:
         model = Asset
@@ -115,7 +128,22 @@ class AssetSerializer(serializers.ModelSerializer):
             "first_seen",
             "last_seen",
             "removed_at",
+            "drift_status",
+            "baseline",
+            "outdated_since",
+            "days_behind",
         ]
+
+    def _since(self, obj):
+        return getattr(obj, "outdated_since", None) if getattr(obj, "drift_status", None) == "outdated" else None
+
+    def get_outdated_since(self, obj) -> datetime.datetime | None:
+        since = self._since(obj)
+        return serializers.DateTimeField().to_representation(since) if since else None
+
+    def get_days_behind(self, obj) -> int | None:
+        since = self._since(obj)
+        return max(0, (self.context.get("drift_at", timezone.now()) - since).days) if since else None
 
 
 class ConnectionTestSerializer(serializers.Serializer):

@@ -1,10 +1,12 @@
 """Inventory API: connectors (scan, test), scan runs, assets and their graph."""
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.tenancy.models import Organization
 from qlrf.api.exceptions import error_response
 from qlrf.api.viewsets import TenantModelViewSet, TenantReadOnlyViewSet
 
@@ -60,9 +62,25 @@ class ScanRunViewSet(TenantReadOnlyViewSet):
 
 
 class AssetViewSet(TenantReadOnlyViewSet):
+    """Machines with their drift now: ``drift_status``, ``baseline``, ``days_behind`` (``?status=outdated``…)."""
+
     queryset = Asset.objects.select_related("site", "environment", "image_version__family")
     serializer_class = s.AssetSerializer
     filterset_class = AssetFilterSet
+
+    def get_queryset(self):
+        from apps.drift.assets import assets_with_drift
+
+        organizations = Organization.objects.restrict(self.request.user, "view")
+        return assets_with_drift(super().get_queryset(), organizations=organizations, at=self._drift_at())
+
+    def _drift_at(self):
+        if not hasattr(self, "_at"):
+            self._at = timezone.now()
+        return self._at
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "drift_at": self._drift_at()}
 
     @extend_schema(responses=s.AssetGraphSerializer)
     @action(detail=True, methods=["get"])
