@@ -17,7 +17,7 @@ from apps.tenancy.admin_base import TenantScopedAdmin
 from apps.tenancy.models import Environment
 
 from .models import ArtifactRule, Channel, ChannelAssignment, ImageArtifact, ImageFamily, ImageVersion
-from .resources import ImageArtifactResource
+from .resources import ChannelAssignmentResource, ImageArtifactResource
 from .services import (
     channel_promote,
     channel_rollback,
@@ -290,3 +290,28 @@ class ArtifactRuleAdmin(TenantScopedAdmin):
             self.message_user(
                 request, f"{organization}: {outcome.attached} image(s) attached, {len(outcome.refused)} refused"
             )
+
+
+@admin.register(ChannelAssignment)
+class ChannelAssignmentAdmin(ImportExportMixin, DetailReadOnlyMixin, TenantScopedAdmin):
+    """Every promotion and rollback; import a channel's past promotions from CSV (Engineer+, audited)."""
+
+    resource_classes = [ChannelAssignmentResource]
+    formats = [CSV]
+    list_display = ["channel", "from_version", "to_version", "assigned_at", "grace_until", "is_rollback", "imported"]
+    list_filter = ["organization", "imported", "is_rollback"]
+    list_select_related = ["channel__family", "channel__environment", "from_version__family", "to_version__family"]
+    fields = ["organization", "channel", "from_version", "to_version", "assigned_at", "assigned_by", "grace_until"]
+    readonly_fields = fields
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        return {**kwargs, "user": request.user}
+
+    def has_import_permission(self, request):
+        return self._allowed(request, "change")
+
+    def has_export_permission(self, request):
+        return self._allowed(request, "view")
+
+    def get_valid_export_item_pks(self, request):
+        return self.get_queryset(request).values_list("pk", flat=True)

@@ -146,6 +146,9 @@ class ChannelAssignment(TenantModel):
     )
     grace_until = models.DateTimeField(help_text="Until then, from_version still counts as compliant.")
     is_rollback = models.BooleanField(default=False)
+    imported = models.BooleanField(
+        default=False, help_text="Brought in from the organisation's past (channel history import), not made here."
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 

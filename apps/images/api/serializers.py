@@ -104,7 +104,36 @@ class ChannelAssignmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ChannelAssignment
-        fields = ["id", "from_version", "to_version", "assigned_at", "assigned_by", "grace_until", "is_rollback"]
+        fields = [
+            "id",
+            "from_version",
+            "to_version",
+            "assigned_at",
+            "assigned_by",
+            "grace_until",
+            "is_rollback",
+            "imported",
+        ]
+
+
+class PastPromotionSerializer(serializers.Serializer):
+    version = serializers.CharField(max_length=64)
+    promoted_at = serializers.CharField(max_length=64, help_text="ISO 8601 with a time zone, in the past.")
+    grace_days = serializers.IntegerField(min_value=0, max_value=365, required=False, allow_null=True)
+
+
+class ChannelHistoryImportSerializer(serializers.Serializer):
+    """A channel's past promotions, oldest first; applied whole or not at all."""
+
+    organization = OrganizationField(required=False)
+    family = serializers.SlugField(max_length=100)
+    environment = serializers.SlugField(max_length=100)
+    promotions = PastPromotionSerializer(many=True, allow_empty=False, max_length=1000)
+
+    def validate(self, attrs):
+        if attrs.get("organization") is None:
+            attrs["organization"] = default_organization(self)
+        return attrs
 
 
 class ChannelSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from ..filtersets import ArtifactRuleFilterSet, ChannelFilterSet, ImageFamilyFil
 from ..models import ArtifactRule, Channel, ImageFamily, ImageVersion
 from ..selectors import channel_history
 from ..services import (
+    channel_history_import,
     channel_promote,
     channel_rollback,
     contract_check,
@@ -126,6 +127,18 @@ class ChannelViewSet(TenantReadOnlyViewSet):
     def history(self, request, pk=None):
         """Every promotion and rollback of the channel, newest first."""
         return Response(s.ChannelAssignmentSerializer(channel_history(self.get_object()), many=True).data)
+
+    @extend_schema(
+        request=s.ChannelHistoryImportSerializer,
+        responses={201: s.ChannelAssignmentSerializer(many=True), 422: OpenApiResponse(description="invalid history")},
+    )
+    @action(detail=False, methods=["post"], url_path="import-history")
+    def import_history(self, request):
+        """Import a channel's past promotions (Engineer+; audited): drift age is true from the first day."""
+        body = s.ChannelHistoryImportSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        created = channel_history_import(actor=request.user, **body.validated_data)
+        return Response(s.ChannelAssignmentSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: s.ChannelAssignmentSerializer})
     @action(detail=True, methods=["post"])
