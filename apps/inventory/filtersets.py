@@ -36,13 +36,6 @@ class AssetFilterSet(TenantFilterSet):
     tag = django_filters.CharFilter(method="filter_tag", help_text="key=value")
     removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull", exclude=True)
     badge = BadgeFilter(version_path="image_version")
-    status = django_filters.MultipleChoiceFilter(
-        field_name="drift_status",
-        choices=[(s, s) for s in ("current", "compliant", "outdated", "unmanaged", "stale", "removed")],
-        method="filter_status",
-        help_text="Drift status now (repeatable); compliant is a synonym of current.",
-    )
-
     class Meta:
         model = Asset
         fields = ["organization", "platform", "account", "region", "site", "environment", "state", "family"]
@@ -51,21 +44,28 @@ class AssetFilterSet(TenantFilterSet):
         family, _, version = value.rpartition("@")
         return queryset.filter(Q(image_version__family__slug=family) & Q(image_version__version=version))
 
-    def filter_status(self, queryset, name, value):
-        if not value:
-            return queryset
-        wanted = {"current" if v == "compliant" else v for v in value}
-        if "drift_status" not in queryset.query.annotations:  # portal and CSV lists: annotate here
-            from apps.drift.assets import assets_with_drift
-            from apps.tenancy.models import Organization
-
-            organizations = Organization.objects.filter(pk__in=queryset.values("organization_id"))
-            queryset = assets_with_drift(queryset, organizations=organizations)
-        return queryset.filter(drift_status__in=wanted)
-
     def filter_tag(self, queryset, name, value):
         key, _, tag_value = value.partition("=")
         return queryset.filter(**{f"tags__{key}": tag_value})
+
+
+class AssetApiFilterSet(AssetFilterSet):
+    """The API's asset filters: those of the portal, plus ``status`` over the drift annotation of the API's queryset
+    (the portal filters its own status, with its own vocabulary)."""
+
+    status = django_filters.MultipleChoiceFilter(
+        field_name="drift_status",
+        choices=[(s, s) for s in ("current", "compliant", "outdated", "unmanaged", "stale", "removed")],
+        method="filter_status",
+        help_text="Drift status now (repeatable); compliant is a synonym of current.",
+    )
+
+    class Meta(AssetFilterSet.Meta):
+        pass
+
+    def filter_status(self, queryset, name, value):
+        wanted = {"current" if v == "compliant" else v for v in value}
+        return queryset.filter(drift_status__in=wanted) if wanted else queryset
 
 
 class DiscoveredImageFilterSet(TenantFilterSet):

@@ -12,7 +12,7 @@ from qlrf.api.viewsets import TenantModelViewSet, TenantReadOnlyViewSet
 
 from ..choices import ScanTriggerChoices
 from ..connectors.base import ConnectorError
-from ..filtersets import AssetFilterSet, ConnectorFilterSet, DiscoveredImageFilterSet, ScanRunFilterSet
+from ..filtersets import AssetApiFilterSet, ConnectorFilterSet, DiscoveredImageFilterSet, ScanRunFilterSet
 from ..models import Asset, Connector, DiscoveredImage, ScanRun
 from ..selectors import asset_graph
 from ..services import ScanInProgress, connector_delete, connector_test, scan_removal_confirm, scan_request
@@ -66,7 +66,7 @@ class AssetViewSet(TenantReadOnlyViewSet):
 
     queryset = Asset.objects.select_related("site", "environment", "image_version__family")
     serializer_class = s.AssetSerializer
-    filterset_class = AssetFilterSet
+    filterset_class = AssetApiFilterSet
 
     def get_queryset(self):
         from apps.drift.assets import assets_with_drift
