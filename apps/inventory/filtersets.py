@@ -36,6 +36,7 @@ class AssetFilterSet(TenantFilterSet):
     tag = django_filters.CharFilter(method="filter_tag", help_text="key=value")
     removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull", exclude=True)
     badge = BadgeFilter(version_path="image_version")
+
     class Meta:
         model = Asset
         fields = ["organization", "platform", "account", "region", "site", "environment", "state", "family"]

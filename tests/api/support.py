@@ -81,11 +81,37 @@ def seeded_tenant(slug: str, *, own_family: bool = False):
         event=published_event(tenant.organization, 10_000),
     )
     gate_check(actor=None, version=fleet["versions"][1], environment=fleet["envs"]["prod"])
+    seed_discovery(tenant, fleet["connector"], slug)
     tokens = {
         role: token_create(actor=None, organization=tenant.organization, name=f"{slug}-{role}", role=role)[1]
         for role in ROLES
     }
     return tenant, tokens
+
+
+def seed_discovery(tenant, connector, slug: str) -> None:
+    """An artifact rule and a discovered image (named with the tenant's AMI marker) of the tenant's connector."""
+    from django.utils import timezone
+
+    from apps.images.models import ArtifactRule
+    from apps.inventory.models import DiscoveredImage
+
+    ArtifactRule.objects.create(organization=tenant.organization, name=f"rule-{slug}", kind="tags")
+    now = timezone.now()
+    ref = f"ami-0{slug[:2]}00000000000099"
+    DiscoveredImage.objects.create(
+        organization=tenant.organization,
+        connector=connector,
+        platform="aws",
+        account="111111111111",
+        region="eu-west-1",
+        scope_key="111111111111/eu-west-1",
+        image_ref=ref,
+        ref_key=ref,
+        name=f"golden-{slug}",
+        first_seen=now,
+        last_seen=now,
+    )
 
 
 def view_model_and_lookup(path: str):
