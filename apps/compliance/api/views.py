@@ -91,7 +91,7 @@ class _UploadView(APIView):
                 media_type=media_type, size=size,
             )  # fmt: skip
             body = s.UploadJobSerializer(job, context={"request": request}).data
-            return None, Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+            return None, Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": str(body["url"])})
         upload, created = upload_store_and_parse(
             actor=request.user,
             version=version,
