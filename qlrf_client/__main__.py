@@ -1,0 +1,5 @@
+import sys
+
+from qlrf_client.cli import main
+
+sys.exit(main())
