@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,12 +27,19 @@ SARIF = ROOT / "fixtures" / "external" / "sarif" / "trivy-alpine-310.sarif"
 @pytest.fixture(scope="module")
 def client_venv(tmp_path_factory) -> Path:
     """A fresh venv holding only the client: ``pip install .`` of this repository (requests, no server stack)."""
-    venv = tmp_path_factory.mktemp("rf-client") / "venv"
+    base = tmp_path_factory.mktemp("rf-client")
+    source = base / "src"  # a copy: building writes build/ and *.egg-info, never into the checkout
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("qlrf", "apps", "qlrf_client", "requirements"):
+        shutil.copytree(ROOT / name, source / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, source / name)
+    venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     # the build backend (setuptools) is fetched by pip's build isolation; the client's runtime needs only requests
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--disable-pip-version-check"]
-    done = subprocess.run([*pip, str(ROOT)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run([*pip, str(source)], capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         pytest.fail(f"pip install of the client failed: {done.stderr[-2000:]}")
     return venv
@@ -59,6 +67,8 @@ def test_the_client_installs_without_django(client_venv):
 def test_a_pipeline_with_only_url_and_token_registers_uploads_promotes_and_asks_the_gate(
     client_venv, live_server, tenant_a, envs
 ):
+    envs["prod"].signature_policy = "enforce"
+    envs["prod"].save(update_fields=["signature_policy"])
     token = token_create(actor=None, organization=tenant_a.organization, name="pipeline", role="engineer")[1]
     env = clean_env(QLRF_URL=live_server.url, QLRF_TOKEN=token)
     ref = "ubuntu-2204-base@1.4.0"
