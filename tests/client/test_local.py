@@ -59,3 +59,16 @@ def test_local_mode_without_a_database_is_one_line(url):
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rf: error: "), done.stderr
+
+
+def test_the_operator_promotes_where_two_organizations_share_an_environment_slug(tenant_a, tenant_b, ubuntu_contract):
+    from apps.images.models import Channel
+    from tests.factories import EnvironmentFactory
+
+    prod = EnvironmentFactory(organization=tenant_a.organization, slug="prod", tier="prod")
+    EnvironmentFactory(organization=tenant_b.organization, slug="prod", tier="prod")
+    register(tenant_a, ubuntu_contract, "1.0.0")
+    register(tenant_b, ubuntu_contract, "1.0.0")
+    done = run_rf("--org", "alpha", "image", "promote", "ubuntu-2204-base@1.0.0", "--env", "prod")
+    assert done.code == 0 and done.out.startswith("promoted ubuntu-2204-base@1.0.0 to prod (from nothing"), done
+    assert list(Channel.objects.values_list("environment", flat=True)) == [prod.pk]

@@ -189,3 +189,20 @@ def test_every_example_validates_from_the_cli(capsys):
     files = [str(p) for p in sorted(Path(EXAMPLES).glob("*.yaml"))]
     assert main(["contract", "validate", *files]) == 0
     assert capsys.readouterr().out.count(": valid ") == len(files)
+
+
+def test_a_member_of_two_organizations_promotes_to_the_versions_own_environment(tenant_a, tenant_b, ubuntu_contract):
+    """Both organisations have a "prod": the slug names the version's own (it was an ambiguous lookup, a 500)."""
+    from apps.tenancy.services import membership_add
+
+    prod_a = EnvironmentFactory(organization=tenant_a.organization, slug="prod", tier="prod")
+    EnvironmentFactory(organization=tenant_b.organization, slug="prod", tier="prod")
+    person = tenant_a.users["engineer"]
+    membership_add(actor=None, organization=tenant_b.organization, user=person, role="engineer")
+    version = register(tenant_a, ubuntu_contract, "1.0.0")
+    client = APIClient()
+    client.force_authenticate(user=person)
+    promoted = client.post(reverse("image-promote", args=[version.pk]), {"environment": "prod"}, format="json")
+    assert promoted.status_code == 201, promoted.content
+    assert Channel.objects.get(version=version).environment == prod_a
+    assert Channel.objects.filter(environment__organization=tenant_b.organization).count() == 0

@@ -92,8 +92,18 @@ class RevokeSerializer(serializers.Serializer):
     effective_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class VersionEnvironmentField(TenantRelatedField):
+    """An environment of the version's organisation: slugs repeat across organisations, so a caller who sees several
+    (a member of two, a superuser) names one environment, never an ambiguous set (which answered 500)."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        organization = self.context.get("organization")
+        return queryset if organization is None else queryset.filter(organization=organization)
+
+
 class PromoteSerializer(serializers.Serializer):
-    environment = TenantRelatedField(slug_field="slug", queryset=Environment.objects.all())
+    environment = VersionEnvironmentField(slug_field="slug", queryset=Environment.objects.all())
     grace_days = serializers.IntegerField(min_value=0, max_value=365, required=False, allow_null=True)
 
 

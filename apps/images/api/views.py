@@ -103,9 +103,11 @@ class ImageVersionViewSet(TenantModelViewSet):
     @extend_schema(request=s.PromoteSerializer, responses={201: s.ChannelAssignmentSerializer})
     @action(detail=True, methods=["post"])
     def promote(self, request, pk=None):
-        body = s.PromoteSerializer(data=request.data, context=self.get_serializer_context())
+        version = self.get_object()
+        context = {**self.get_serializer_context(), "organization": version.organization}
+        body = s.PromoteSerializer(data=request.data, context=context)
         body.is_valid(raise_exception=True)
-        assignment = channel_promote(actor=request.user, version=self.get_object(), **body.validated_data)
+        assignment = channel_promote(actor=request.user, version=version, **body.validated_data)
         return Response(s.ChannelAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ArtifactInputSerializer, responses={201: s.ImageArtifactSerializer})
