@@ -286,10 +286,11 @@ def assets(api, out, args):
                             status=args.status)  # fmt: skip
     rows = api.list("/assets", params)
     if args.status:
-        if rows and "status" not in rows[0]:
-            raise ClientError("this service does not report a per-machine drift status on /api/v1/assets yet; "
+        if rows and "drift_status" not in rows[0]:
+            raise ClientError("this service does not report a per-machine drift status on /api/v1/assets; "
                               "`rf drift` lists outdated machines")  # fmt: skip
-        rows = [row for row in rows if row.get("status") == args.status]
-    columns = ASSET_COLUMNS + ([("status", "status"), ("days behind", "days_behind")] if rows and "status" in rows[0]
-                               else [])  # fmt: skip
+        rows = [row for row in rows if row.get("drift_status") == args.status]
+    reported = bool(rows) and "drift_status" in rows[0]
+    columns = ASSET_COLUMNS + ([("status", "drift_status"), ("baseline", "baseline"), ("days behind", "days_behind")]
+                               if reported else [])  # fmt: skip
     out.json(rows) if args.json else out.table(rows, columns)

@@ -94,6 +94,7 @@ def test_every_read_prints_the_same_remote_and_local(remote, local, tenant_a, si
         ["drift"],
         ["drift", "--env", "prod"],
         ["assets"],
+        ["assets", "--status", "outdated"],
         ["gate", "check", "--image", "ubuntu-2204-base@7.1.0", "--env", "dev"],
     ]
     for argv in reads:
