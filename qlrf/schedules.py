@@ -22,6 +22,7 @@ RECURRING = (
     Recurring("images-apply-scheduled-revocations", "apps.images.tasks.image_revocations_apply_task", 15),
     Recurring("compliance-upload-originals-sweep", "apps.compliance.tasks.upload_originals_sweep_task", 60),
     Recurring("compliance-upload-jobs-resume", "apps.compliance.tasks.upload_jobs_resume_task", 10),
+    Recurring("resilience-drill-janitor", "apps.resilience.tasks.drill_janitor_task", 10),
 )
 
 

@@ -73,8 +73,14 @@ def validator_for_kind(kind: str) -> Draft202012Validator:
 
 def schema_faults(document: Any, kind: str, lines: dict[str, int]) -> list[ContractFault]:
     """Every schema violation of document as a fault with its JSON pointer and YAML line."""
+    return validator_faults(validator_for_kind(kind), document, lines)
+
+
+def validator_faults(validator: Draft202012Validator, document: Any, lines: dict[str, int]) -> list[ContractFault]:
+    """Every violation of ``validator``'s schema as a fault with its JSON pointer and YAML line (other contracts,
+    such as drill definitions, report their faults exactly like image contracts)."""
     faults: list[ContractFault] = []
-    errors = sorted(validator_for_kind(kind).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors:
         faults.extend(_error_faults(error, lines))
     return faults

@@ -60,6 +60,14 @@ ACTION_PERMISSIONS: dict[str, dict[str, str]] = {
     },
     "reports": {"view": "view_data", "add": "generate_report"},
     "events": {"view": "view_audit"},
+    # DR drills provision machines with a connector's credentials: the connector managers (engineers) run them.
+    "drills": {
+        "view": "view_data",
+        "add": "manage_connectors",
+        "change": "manage_connectors",
+        "delete": "manage_connectors",
+        "run": "manage_connectors",
+    },
     "webhooks": {
         "view": "manage_organization",
         "add": "manage_organization",

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.evidence",
     "apps.inventory",
     "apps.drift",
+    "apps.resilience",
 ]
 
 MIDDLEWARE = [
@@ -373,3 +374,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},  # django-axes logs its banner and every attempt at INFO
 }
+
+# DR drills (ADR 022): how often a drill polls the platform while waiting, and the module prefixes whose functions a
+# drill definition may name as custom health checks (empty: custom checks are refused).
+QLRF_DRILL_POLL_SECONDS = float(env_str("DRILL_POLL_SECONDS", "5"))
+QLRF_DRILL_CUSTOM_CHECKS = env_list("DRILL_CUSTOM_CHECKS", [])
