@@ -48,7 +48,9 @@ def validate_drill(data: bytes | str, *, filename: str = "<input>", max_bytes: i
         return ContractValidation(False, None, None, "", parsed.faults, filename)
     document, faults = parsed.document, list(parsed.faults)
     if not isinstance(document, dict):
-        faults.append(ContractFault("", line_for("", parsed.lines), "a drill definition must be a mapping", "wrong_type"))
+        faults.append(
+            ContractFault("", line_for("", parsed.lines), "a drill definition must be a mapping", "wrong_type")
+        )
         return ContractValidation(False, None, None, "", faults, filename)
     faults.extend(validator_faults(drill_validator(), document, parsed.lines))
     if not faults:
@@ -93,11 +95,19 @@ def _semantic_faults(document: dict[str, Any], lines: dict[str, int]) -> list[Co
         fault("/schedule/cron", f"{json.dumps(cron)} is not a valid cron expression", "bad_format")
     platform, pilot = document["target"]["platform"], document["pilot_light"]
     if platform == "aws" and "instance_type" not in pilot:
-        fault("/pilot_light", "missing required key 'instance_type' (AWS drills launch instances of a type)", "missing_key")
+        fault(
+            "/pilot_light",
+            "missing required key 'instance_type' (AWS drills launch instances of a type)",
+            "missing_key",
+        )
     for key in ("instance_type",) if platform == "vsphere" else ("cpus", "memory_mb"):
         if platform in ("aws", "vsphere") and key in pilot:
             fault(f"/pilot_light/{key}", f"{key!r} does not apply to {platform} drills", "not_applicable")
     source = document["recovery_point"]["source"]
     if source == "snapshot_tag" and platform != "aws":
-        fault("/recovery_point/source", "snapshot_tag recovery points are read from EBS snapshots (AWS only)", "not_applicable")
+        fault(
+            "/recovery_point/source",
+            "snapshot_tag recovery points are read from EBS snapshots (AWS only)",
+            "not_applicable",
+        )
     return faults

@@ -31,7 +31,7 @@ def http_ok():
     """A local HTTP server answering 200 'ok' (the recovered app, as seen from the worker)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             body = b"status: ok\n"
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -54,8 +54,16 @@ def test_successful_drill_recovers_from_the_dr_copy_measures_and_tears_down(worl
         {"name": "running", "type": "instance_state", "retries": 0},
         {"name": "golden", "type": "golden_version", "retries": 0},
         {"name": "port", "type": "tcp", "host": "127.0.0.1", "port": http_ok, "retries": 0},
-        {"name": "app", "type": "http", "host": "127.0.0.1", "port": http_ok, "path": "/healthz",
-         "expect_status": 200, "expect_body": "ok", "retries": 0},
+        {
+            "name": "app",
+            "type": "http",
+            "host": "127.0.0.1",
+            "port": http_ok,
+            "path": "/healthz",
+            "expect_status": 200,
+            "expect_body": "ok",
+            "retries": 0,
+        },
     ]
     definition = save(tenant_a, document(health_checks=checks))
     run = _run(definition)
@@ -88,7 +96,9 @@ def test_successful_drill_recovers_from_the_dr_copy_measures_and_tears_down(worl
     results = HealthCheckResult.objects.filter(run=run)
     assert results.count() == 8  # 4 checks × 2 instances, each green at the first attempt
     assert set(results.values_list("passed", flat=True)) == {True}
-    types = list(OutboxEvent.objects.filter(type__startswith="drill.").order_by("occurred_at").values_list("type", flat=True))
+    types = list(
+        OutboxEvent.objects.filter(type__startswith="drill.").order_by("occurred_at").values_list("type", flat=True)
+    )
     assert types == ["drill.run.started", "drill.run.finished"]
     finished = OutboxEvent.objects.get(type="drill.run.finished")
     assert finished.payload["status"] == "passed" and finished.payload["rto_met"] is True
@@ -117,8 +127,15 @@ def test_registered_copy_deleted_in_the_region_fails_before_provisioning(world, 
 def test_health_check_never_green_misses_the_rto_and_still_tears_down(world, tenant_a, free_tcp_port):
     checks = [
         {"name": "running", "type": "instance_state", "retries": 0},
-        {"name": "app", "type": "tcp", "host": "127.0.0.1", "port": free_tcp_port, "retries": 2,
-         "interval_seconds": 0, "timeout_seconds": 1},
+        {
+            "name": "app",
+            "type": "tcp",
+            "host": "127.0.0.1",
+            "port": free_tcp_port,
+            "retries": 2,
+            "interval_seconds": 0,
+            "timeout_seconds": 1,
+        },
     ]
     definition = save(tenant_a, document(health_checks=checks, pilot_light={"instance_type": "t3.micro", "count": 1}))
     run = _run(definition)
@@ -180,8 +197,14 @@ def test_one_active_run_per_definition_is_a_database_constraint(world, tenant_a)
         drill_run_start(actor=None, definition=definition, trigger="manual")
     with pytest.raises(IntegrityError), transaction.atomic():  # not only a check in Python
         DrillRun.objects.create(
-            organization=first.organization, definition=definition, definition_digest="x", trigger="manual",
-            deadline_at=first.deadline_at, rto_objective_seconds=1, rpo_objective_seconds=1, status="running",
+            organization=first.organization,
+            definition=definition,
+            definition_digest="x",
+            trigger="manual",
+            deadline_at=first.deadline_at,
+            rto_objective_seconds=1,
+            rpo_objective_seconds=1,
+            status="running",
         )
     assert DrillRun.objects.filter(definition=definition).count() == 1
     drill_run_execute(run=first)

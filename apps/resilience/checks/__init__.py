@@ -2,7 +2,15 @@
 
 from .base import BaseCheck, CheckContext, CheckOutcome, get_check, register_check, registered_checks
 
-__all__ = ["BaseCheck", "CheckContext", "CheckOutcome", "get_check", "load_checks", "register_check", "registered_checks"]
+__all__ = [
+    "BaseCheck",
+    "CheckContext",
+    "CheckOutcome",
+    "get_check",
+    "load_checks",
+    "register_check",
+    "registered_checks",
+]
 
 
 def load_checks() -> None:

@@ -7,125 +7,262 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('images', '0003_canonical_ref_keys'),
-        ('inventory', '0003_canonical_ref_keys'),
-        ('tenancy', '0004_organization_strict_documents'),
+        ("images", "0003_canonical_ref_keys"),
+        ("inventory", "0003_canonical_ref_keys"),
+        ("tenancy", "0004_organization_strict_documents"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DrillDefinition',
+            name="DrillDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=63)),
-                ('description', models.TextField(blank=True)),
-                ('platform', models.CharField(max_length=16)),
-                ('region', models.CharField(help_text='AWS region, or vSphere datacenter/cluster.', max_length=100)),
-                ('document', models.JSONField(help_text='The validated drill definition (contracts/drill.schema.json).')),
-                ('digest', models.CharField(help_text="SHA-256 of the document's canonical JSON.", max_length=64)),
-                ('rto_objective_seconds', models.PositiveIntegerField()),
-                ('rpo_objective_seconds', models.PositiveIntegerField()),
-                ('cron', models.CharField(blank=True, help_text='Five-field cron (UTC); empty: on demand only.', max_length=100)),
-                ('enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('connector', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.connector')),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.environment')),
-                ('family', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='images.imagefamily')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drills', to='tenancy.organization')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tenancy.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.SlugField(max_length=63)),
+                ("description", models.TextField(blank=True)),
+                ("platform", models.CharField(max_length=16)),
+                ("region", models.CharField(help_text="AWS region, or vSphere datacenter/cluster.", max_length=100)),
+                (
+                    "document",
+                    models.JSONField(help_text="The validated drill definition (contracts/drill.schema.json)."),
+                ),
+                ("digest", models.CharField(help_text="SHA-256 of the document's canonical JSON.", max_length=64)),
+                ("rto_objective_seconds", models.PositiveIntegerField()),
+                ("rpo_objective_seconds", models.PositiveIntegerField()),
+                (
+                    "cron",
+                    models.CharField(
+                        blank=True, help_text="Five-field cron (UTC); empty: on demand only.", max_length=100
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "connector",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="inventory.connector"
+                    ),
+                ),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenancy.environment"
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="images.imagefamily"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="drills", to="tenancy.organization"
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tenancy.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organization', 'name'],
+                "ordering": ["organization", "name"],
             },
         ),
         migrations.CreateModel(
-            name='DrillRun',
+            name="DrillRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('definition_digest', models.CharField(max_length=64)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('passed', 'Passed'), ('failed', 'Failed'), ('error', 'Error'), ('abandoned', 'Abandoned')], db_index=True, default='queued', max_length=16)),
-                ('trigger', models.CharField(choices=[('manual', 'Manual'), ('schedule', 'Schedule'), ('api', 'API'), ('demo', 'Demo')], max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('started_at', models.DateTimeField(blank=True, help_text='The simulated failure point.', null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline_at', models.DateTimeField(help_text='Past it, an active run is abandoned and the janitor cleans up.')),
-                ('image_ref', models.CharField(blank=True, help_text='The regional artifact provisioned from.', max_length=500)),
-                ('recovery_point_at', models.DateTimeField(blank=True, null=True)),
-                ('recovery_point_ref', models.CharField(blank=True, max_length=300)),
-                ('rto_seconds', models.FloatField(blank=True, null=True)),
-                ('rpo_seconds', models.FloatField(blank=True, null=True)),
-                ('rto_objective_seconds', models.PositiveIntegerField()),
-                ('rpo_objective_seconds', models.PositiveIntegerField()),
-                ('rto_met', models.BooleanField(null=True)),
-                ('rpo_met', models.BooleanField(null=True)),
-                ('reasons', models.JSONField(blank=True, default=list)),
-                ('resources', models.JSONField(blank=True, default=list, help_text='Ids of what the run provisioned.')),
-                ('definition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='resilience.drilldefinition')),
-                ('golden_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='images.imageversion')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.organization')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("definition_digest", models.CharField(max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                            ("error", "Error"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[("manual", "Manual"), ("schedule", "Schedule"), ("api", "API"), ("demo", "Demo")],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("started_at", models.DateTimeField(blank=True, help_text="The simulated failure point.", null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deadline_at",
+                    models.DateTimeField(help_text="Past it, an active run is abandoned and the janitor cleans up."),
+                ),
+                (
+                    "image_ref",
+                    models.CharField(blank=True, help_text="The regional artifact provisioned from.", max_length=500),
+                ),
+                ("recovery_point_at", models.DateTimeField(blank=True, null=True)),
+                ("recovery_point_ref", models.CharField(blank=True, max_length=300)),
+                ("rto_seconds", models.FloatField(blank=True, null=True)),
+                ("rpo_seconds", models.FloatField(blank=True, null=True)),
+                ("rto_objective_seconds", models.PositiveIntegerField()),
+                ("rpo_objective_seconds", models.PositiveIntegerField()),
+                ("rto_met", models.BooleanField(null=True)),
+                ("rpo_met", models.BooleanField(null=True)),
+                ("reasons", models.JSONField(blank=True, default=list)),
+                ("resources", models.JSONField(blank=True, default=list, help_text="Ids of what the run provisioned.")),
+                (
+                    "definition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="runs",
+                        to="resilience.drilldefinition",
+                    ),
+                ),
+                (
+                    "golden_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="images.imageversion",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenancy.organization"
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DrillStep',
+            name="DrillStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveSmallIntegerField()),
-                ('kind', models.CharField(choices=[('resolve', 'Resolve golden version and regional artifact'), ('recovery_point', 'Find the newest recovery point'), ('provision', 'Provision the pilot light'), ('wait_running', 'Wait until running'), ('health_checks', 'Run health checks'), ('measure', 'Measure RTO and RPO'), ('teardown', 'Tear down'), ('janitor', 'Janitor')], max_length=16)),
-                ('status', models.CharField(choices=[('ok', 'OK'), ('failed', 'Failed'), ('error', 'Error')], max_length=8)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
-                ('detail', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.organization')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='steps', to='resilience.drillrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.PositiveSmallIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("resolve", "Resolve golden version and regional artifact"),
+                            ("recovery_point", "Find the newest recovery point"),
+                            ("provision", "Provision the pilot light"),
+                            ("wait_running", "Wait until running"),
+                            ("health_checks", "Run health checks"),
+                            ("measure", "Measure RTO and RPO"),
+                            ("teardown", "Tear down"),
+                            ("janitor", "Janitor"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(choices=[("ok", "OK"), ("failed", "Failed"), ("error", "Error")], max_length=8),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
+                ("detail", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenancy.organization"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="steps", to="resilience.drillrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'sequence'],
+                "ordering": ["run", "sequence"],
             },
         ),
         migrations.CreateModel(
-            name='HealthCheckResult',
+            name="HealthCheckResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('check_name', models.CharField(max_length=63)),
-                ('check_type', models.CharField(max_length=20)),
-                ('resource', models.CharField(max_length=200)),
-                ('attempt', models.PositiveSmallIntegerField()),
-                ('passed', models.BooleanField()),
-                ('detail', models.TextField(blank=True)),
-                ('checked_at', models.DateTimeField()),
-                ('duration_ms', models.PositiveIntegerField()),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.organization')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='check_results', to='resilience.drillrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("check_name", models.CharField(max_length=63)),
+                ("check_type", models.CharField(max_length=20)),
+                ("resource", models.CharField(max_length=200)),
+                ("attempt", models.PositiveSmallIntegerField()),
+                ("passed", models.BooleanField()),
+                ("detail", models.TextField(blank=True)),
+                ("checked_at", models.DateTimeField()),
+                ("duration_ms", models.PositiveIntegerField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenancy.organization"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="check_results",
+                        to="resilience.drillrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'checked_at', 'id'],
+                "ordering": ["run", "checked_at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='drilldefinition',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='drilldefinition_unique_name'),
+            model_name="drilldefinition",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="drilldefinition_unique_name"),
         ),
         migrations.AddIndex(
-            model_name='drillrun',
-            index=models.Index(fields=['definition', '-created_at'], name='drillrun_history'),
+            model_name="drillrun",
+            index=models.Index(fields=["definition", "-created_at"], name="drillrun_history"),
         ),
         migrations.AddConstraint(
-            model_name='drillrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('queued', 'running'))), fields=('definition',), name='drillrun_one_active'),
+            model_name="drillrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("queued", "running"))),
+                fields=("definition",),
+                name="drillrun_one_active",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='drillstep',
-            constraint=models.UniqueConstraint(fields=('run', 'sequence'), name='drillstep_unique_sequence'),
+            model_name="drillstep",
+            constraint=models.UniqueConstraint(fields=("run", "sequence"), name="drillstep_unique_sequence"),
         ),
     ]

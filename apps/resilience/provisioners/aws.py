@@ -68,7 +68,7 @@ class AwsProvisioner(BaseProvisioner):
             with _sdk_errors():
                 connector = connector_build(self.connector)
                 # The connector is the one place AWS clients are made (timeouts, retries, AssumeRole, endpoint).
-                self._ec2 = connector._client("ec2", Scope(account=self.account, region=self.region))  # noqa: SLF001
+                self._ec2 = connector._client("ec2", Scope(account=self.account, region=self.region))
         return self._ec2
 
     def artifact_present(self, image_ref: str) -> bool:
@@ -84,7 +84,10 @@ class AwsProvisioner(BaseProvisioner):
             "MinCount": count,
             "MaxCount": count,
             "TagSpecifications": [  # tagged at launch: there is no moment an instance exists untagged
-                {"ResourceType": "instance", "Tags": [{"Key": TAG_KEY, "Value": tag}, {"Key": "Name", "Value": f"qlrf-drill-{tag}"}]}
+                {
+                    "ResourceType": "instance",
+                    "Tags": [{"Key": TAG_KEY, "Value": tag}, {"Key": "Name", "Value": f"qlrf-drill-{tag}"}],
+                }
             ],
         }
         aws = self.target["aws"]
@@ -136,7 +139,9 @@ class AwsProvisioner(BaseProvisioner):
         tag = spec["tag"]
         filters = [{"Name": "status", "Values": ["completed"]}]
         filters.append(
-            {"Name": f"tag:{tag['key']}", "Values": [tag["value"]]} if "value" in tag else {"Name": "tag-key", "Values": [tag["key"]]}
+            {"Name": f"tag:{tag['key']}", "Values": [tag["value"]]}
+            if "value" in tag
+            else {"Name": "tag-key", "Values": [tag["key"]]}
         )
         with _sdk_errors():
             pages = self.ec2.get_paginator("describe_snapshots").paginate(OwnerIds=["self"], Filters=filters)

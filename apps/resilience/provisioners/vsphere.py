@@ -111,7 +111,9 @@ class VsphereProvisioner(BaseProvisioner):
             raise ProvisionError(f"datacenter {datacenter.name} has no cluster {self.spec['cluster']!r}")
         folder = datacenter.vmFolder
         if self.spec.get("folder"):
-            folder = next((f for f in folder.childEntity if isinstance(f, vim.Folder) and f.name == self.spec["folder"]), None)
+            folder = next(
+                (f for f in folder.childEntity if isinstance(f, vim.Folder) and f.name == self.spec["folder"]), None
+            )
             if folder is None:
                 raise ProvisionError(f"datacenter {datacenter.name} has no VM folder {self.spec['folder']!r}")
         datastore = None
@@ -135,7 +137,9 @@ class VsphereProvisioner(BaseProvisioner):
                 config.numCPUs = pilot["cpus"]
             if pilot.get("memory_mb"):
                 config.memoryMB = pilot["memory_mb"]
-            relocate = vim.vm.RelocateSpec(pool=pool, datastore=datastore) if datastore else vim.vm.RelocateSpec(pool=pool)
+            relocate = (
+                vim.vm.RelocateSpec(pool=pool, datastore=datastore) if datastore else vim.vm.RelocateSpec(pool=pool)
+            )
             spec = vim.vm.CloneSpec(location=relocate, powerOn=True, template=False, config=config)
             for index in range(int(pilot["count"])):
                 task = template.CloneVM_Task(folder=folder, name=f"qlrf-drill-{tag}-{index + 1}", spec=spec)

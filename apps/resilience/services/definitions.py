@@ -26,7 +26,9 @@ def _rejected(faults) -> DocumentRejected:
 
 
 def _fault(path: str, code: str, detail: str) -> DocumentRejected:
-    return DocumentRejected("invalid_definition", detail, [{"path": path, "line": None, "code": code, "detail": detail}])
+    return DocumentRejected(
+        "invalid_definition", detail, [{"path": path, "line": None, "code": code, "detail": detail}]
+    )
 
 
 def _resolve(organization, document: dict) -> dict:
@@ -81,10 +83,16 @@ def drill_definition_save(*, actor, organization, data: bytes | str, filename: s
         "enabled": schedule.get("enabled", True),
         "updated_at": timezone.now(),
     }
-    existing = DrillDefinition.objects.select_for_update().filter(organization=organization, name=document["metadata"]["name"]).first()
+    existing = (
+        DrillDefinition.objects.select_for_update()
+        .filter(organization=organization, name=document["metadata"]["name"])
+        .first()
+    )
     before = snapshot(existing) if existing else None
     if existing is None:
-        definition = DrillDefinition.objects.create(organization=organization, name=document["metadata"]["name"], **values)
+        definition = DrillDefinition.objects.create(
+            organization=organization, name=document["metadata"]["name"], **values
+        )
     else:
         for name, value in values.items():
             setattr(existing, name, value)

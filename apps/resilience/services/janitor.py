@@ -40,7 +40,12 @@ def _abandon_overdue(now) -> int:
             ):
                 continue
             run.refresh_from_db()
-            emit(organization=run.organization, type="drill.run.finished", payload=_payload(run), subject=run.definition.name)
+            emit(
+                organization=run.organization,
+                type="drill.run.finished",
+                payload=_payload(run),
+                subject=run.definition.name,
+            )
             count += 1
     return count
 
@@ -67,16 +72,26 @@ def _is_active(tag: str) -> bool:
 def _record(tag: str, ids: list[str], location: str) -> None:
     """Note the clean-up on the run it belonged to (when that run exists)."""
     organization_id, _, run_id = tag.partition("-")
-    run = DrillRun.objects.filter(pk=int(run_id), organization_id=int(organization_id)).first() if run_id.isdigit() else None
+    run = (
+        DrillRun.objects.filter(pk=int(run_id), organization_id=int(organization_id)).first()
+        if run_id.isdigit()
+        else None
+    )
     if run is None:
         return
     with transaction.atomic():
         now = timezone.now()
         sequence = (run.steps.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
         DrillStep.objects.create(
-            organization=run.organization, run=run, sequence=sequence, kind=DrillStepKindChoices.JANITOR,
-            status=DrillStepStatusChoices.OK, started_at=now, finished_at=now,
-            detail=f"janitor destroyed {len(ids)} leftover resource(s) in {location}", data={"ids": ids},
+            organization=run.organization,
+            run=run,
+            sequence=sequence,
+            kind=DrillStepKindChoices.JANITOR,
+            status=DrillStepStatusChoices.OK,
+            started_at=now,
+            finished_at=now,
+            detail=f"janitor destroyed {len(ids)} leftover resource(s) in {location}",
+            data={"ids": ids},
         )
         payload = {**_payload(run), "resources": ids}
         emit(organization=run.organization, type="drill.resources.reaped", payload=payload, subject=run.definition.name)

@@ -104,7 +104,9 @@ def _claim(run: DrillRun) -> bool:
         if not claimed:
             return False
         run.refresh_from_db()
-        emit(organization=run.organization, type="drill.run.started", payload=_payload(run), subject=run.definition.name)
+        emit(
+            organization=run.organization, type="drill.run.started", payload=_payload(run), subject=run.definition.name
+        )
     return True
 
 
@@ -146,7 +148,9 @@ def _golden(run: DrillRun, provisioner: BaseProvisioner) -> tuple[ImageVersion, 
     for artifact in local:
         if provisioner.artifact_present(artifact.image_ref):
             return version, artifact
-    raise DrillFailed(f"golden version {version}'s copy {local[0].image_ref} no longer exists in {provisioner.location}")
+    raise DrillFailed(
+        f"golden version {version}'s copy {local[0].image_ref} no longer exists in {provisioner.location}"
+    )
 
 
 def _run_check(run: DrillRun, context: CheckContext) -> tuple[bool, str]:
@@ -234,7 +238,7 @@ def drill_run_execute(*, run: DrillRun) -> DrillRun:
     except ProvisionError as exc:
         reasons.append(str(exc))
         state["status"] = Status.ERROR
-    except Exception as exc:  # noqa: BLE001 - recorded on the run; the finally still tears down
+    except Exception as exc:
         logger.exception("drill run %s crashed", run.pk)
         reasons.append(f"{type(exc).__name__}: {exc}")
         state["status"] = Status.ERROR
@@ -254,8 +258,15 @@ def _execute(run: DrillRun, provisioner, steps: _Steps, reasons: list[str], stat
         raise
     DrillRun.objects.filter(pk=run.pk).update(golden_version=golden, image_ref=artifact.image_ref)
     run.golden_version, run.image_ref = golden, artifact.image_ref
-    steps.add(DrillStepKindChoices.RESOLVE, DrillStepStatusChoices.OK, began, f"{golden} as {artifact.image_ref}",
-              version=str(golden), image_ref=artifact.image_ref, location=provisioner.location)
+    steps.add(
+        DrillStepKindChoices.RESOLVE,
+        DrillStepStatusChoices.OK,
+        began,
+        f"{golden} as {artifact.image_ref}",
+        version=str(golden),
+        image_ref=artifact.image_ref,
+        location=provisioner.location,
+    )
 
     began = timezone.now()
     point_at, point_ref = _recovery_point(run, provisioner, golden)
@@ -266,7 +277,9 @@ def _execute(run: DrillRun, provisioner, steps: _Steps, reasons: list[str], stat
 
     began = timezone.now()
     try:
-        ids = provisioner.provision(image_ref=artifact.image_ref, pilot=definition.document["pilot_light"], tag=run.tag_value)
+        ids = provisioner.provision(
+            image_ref=artifact.image_ref, pilot=definition.document["pilot_light"], tag=run.tag_value
+        )
     except ProvisionError as exc:
         steps.add(DrillStepKindChoices.PROVISION, DrillStepStatusChoices.ERROR, began, str(exc))
         raise
@@ -280,7 +293,9 @@ def _execute(run: DrillRun, provisioner, steps: _Steps, reasons: list[str], stat
     machines = provisioner.wait_running(ids, timeout=remaining)
     states = {m.id: m.state for m in machines}
     if not all(m.state == "running" for m in machines):
-        steps.add(DrillStepKindChoices.WAIT_RUNNING, DrillStepStatusChoices.FAILED, began, "not all running", states=states)
+        steps.add(
+            DrillStepKindChoices.WAIT_RUNNING, DrillStepStatusChoices.FAILED, began, "not all running", states=states
+        )
         raise DrillFailed(f"machines did not reach running: {states}")
     steps.add(DrillStepKindChoices.WAIT_RUNNING, DrillStepStatusChoices.OK, began, "all running", states=states)
 
@@ -305,7 +320,9 @@ def _measure(run: DrillRun, steps: _Steps, reasons: list[str], *, green_at: dt.d
     rto_met = rto is not None and rto <= run.rto_objective_seconds
     rpo_met = rpo is not None and rpo <= run.rpo_objective_seconds
     if rto is None:
-        reasons.append(f"RTO objective ({run.rto_objective_seconds} s) missed: the health checks never all turned green")
+        reasons.append(
+            f"RTO objective ({run.rto_objective_seconds} s) missed: the health checks never all turned green"
+        )
     elif not rto_met:
         reasons.append(f"RTO {rto:.0f} s exceeds the objective of {run.rto_objective_seconds} s")
     if rpo is None:
@@ -315,7 +332,9 @@ def _measure(run: DrillRun, steps: _Steps, reasons: list[str], *, green_at: dt.d
     DrillRun.objects.filter(pk=run.pk).update(rto_seconds=rto, rpo_seconds=rpo, rto_met=rto_met, rpo_met=rpo_met)
     run.rto_seconds, run.rpo_seconds, run.rto_met, run.rpo_met = rto, rpo, rto_met, rpo_met
     status = DrillStepStatusChoices.OK if rto_met and rpo_met else DrillStepStatusChoices.FAILED
-    steps.add(DrillStepKindChoices.MEASURE, status, began, f"RTO {rto} s, RPO {rpo} s", rto_seconds=rto, rpo_seconds=rpo)
+    steps.add(
+        DrillStepKindChoices.MEASURE, status, began, f"RTO {rto} s, RPO {rpo} s", rto_seconds=rto, rpo_seconds=rpo
+    )
     return Status.PASSED if rto_met and rpo_met else Status.FAILED
 
 
@@ -323,7 +342,11 @@ def _teardown(run: DrillRun, provisioner, steps: _Steps, reasons: list[str], sta
     began = timezone.now()
     try:
         provisioner.destroy(state["ids"])
-        left = [m.id for m in provisioner.describe(state["ids"]) if m.state not in ("terminated", "missing", "shutting-down")]
+        left = [
+            m.id
+            for m in provisioner.describe(state["ids"])
+            if m.state not in ("terminated", "missing", "shutting-down")
+        ]
     except ProvisionError as exc:
         left, detail = state["ids"], str(exc)
     else:
@@ -344,8 +367,7 @@ def _finish(run: DrillRun, status: str, reasons: list[str]) -> DrillRun:
     )
     run.refresh_from_db()
     if updated:
-        emit(organization=run.organization, type="drill.run.finished", payload=_payload(run), subject=run.definition.name)
+        emit(
+            organization=run.organization, type="drill.run.finished", payload=_payload(run), subject=run.definition.name
+        )
     return run
-
-
-
