@@ -29,6 +29,7 @@ from apps.inventory.credentials import CredentialError, resolve_secret
 from .base import TAG_KEY, BaseProvisioner, Machine, ProvisionError, register_provisioner
 
 TEMPLATE_KEY = "qlrf:template"
+NAME_PREFIX = "qlrf-drill-"
 _STATES = {"poweredOn": "running", "poweredOff": "stopped", "suspended": "stopped"}
 
 
@@ -92,10 +93,11 @@ class VsphereProvisioner(BaseProvisioner):
         view = content.viewManager.CreateContainerView(datacenter.vmFolder, [vim.VirtualMachine], True)
         try:
             for vm in view.view:
-                if vm.name.startswith("qlrf-drill-") and vm.config is not None:
+                if vm.name.startswith(NAME_PREFIX) and vm.config is not None:
                     tags = _annotation_tags(vm.config.annotation)
-                    if TAG_KEY in tags:
-                        yield vm, tags
+                    # The name carries the tag too, for a clone whose worker died before its annotation was set.
+                    tags.setdefault(TAG_KEY, vm.name.removeprefix(NAME_PREFIX).rpartition("-")[0])
+                    yield vm, tags
         finally:
             view.Destroy()
 
@@ -140,14 +142,15 @@ class VsphereProvisioner(BaseProvisioner):
             relocate = (
                 vim.vm.RelocateSpec(pool=pool, datastore=datastore) if datastore else vim.vm.RelocateSpec(pool=pool)
             )
-            spec = vim.vm.CloneSpec(location=relocate, powerOn=True, template=False, config=config)
+            spec = vim.vm.CloneSpec(location=relocate, powerOn=False, template=False, config=config)
             for index in range(int(pilot["count"])):
-                task = template.CloneVM_Task(folder=folder, name=f"qlrf-drill-{tag}-{index + 1}", spec=spec)
-                try:
-                    WaitForTask(task)
-                except vim.fault.VimFault as exc:
-                    raise ProvisionError(f"clone of {image_ref} failed: {exc.msg or type(exc).__name__}") from exc
-                ids.append(task.info.result.config.instanceUuid)
+                task = template.CloneVM_Task(folder=folder, name=f"{NAME_PREFIX}{tag}-{index + 1}", spec=spec)
+                WaitForTask(task)
+                clone = task.info.result
+                ids.append(clone.config.instanceUuid)
+                if TAG_KEY not in _annotation_tags(clone.config.annotation):  # not every vCenter applies it on clone
+                    WaitForTask(clone.ReconfigVM_Task(spec=config))
+                WaitForTask(clone.PowerOnVM_Task())
         return ids
 
     def describe(self, ids: list[str]) -> list[Machine]:
