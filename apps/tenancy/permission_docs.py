@@ -51,6 +51,14 @@ SERVICE_CHECKS: list[tuple[str, str, str, str, str]] = [
         "organisation",
     ),
     (
+        "Save a DR drill definition",
+        "apps.resilience.services.definitions.drill_definition_save",
+        "drills",
+        "add",
+        "organisation",
+    ),
+    ("Run a DR drill now", "apps.resilience.services.runs.drill_run_start", "drills", "run", "row"),
+    (
         "Generate an evidence pack",
         "apps.evidence.services.packs.evidence_pack_generate",
         "reports",

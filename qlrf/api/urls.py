@@ -9,9 +9,19 @@ from apps.events.api import urls as events_api
 from apps.evidence.api import urls as evidence_api
 from apps.images.api import urls as images_api
 from apps.inventory.api import urls as inventory_api
+from apps.resilience.api import urls as resilience_api
 from apps.tenancy.api import urls as tenancy_api
 
-API_MODULES = [tenancy_api, images_api, inventory_api, drift_api, compliance_api, evidence_api, events_api]
+API_MODULES = [
+    tenancy_api,
+    images_api,
+    inventory_api,
+    drift_api,
+    compliance_api,
+    evidence_api,
+    events_api,
+    resilience_api,
+]
 
 router = DefaultRouter(trailing_slash="")
 for module in API_MODULES:

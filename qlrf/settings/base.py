@@ -217,6 +217,9 @@ SPECTACULAR_SETTINGS = {
         "UploadStatusEnum": "apps.compliance.choices.UploadStatusChoices",
         "ImagePlatformEnum": "apps.tenancy.choices.PlatformChoices",
         "ConnectorPlatformEnum": "apps.inventory.choices.ConnectorPlatformChoices",
+        "DrillRunStatusEnum": "apps.resilience.choices.DrillRunStatusChoices",
+        "DrillRunTriggerEnum": "apps.resilience.choices.DrillRunTriggerChoices",
+        "DrillStepStatusEnum": "apps.resilience.choices.DrillStepStatusChoices",
     },
 }
 
