@@ -13,6 +13,7 @@ DEMO_LOADERS = [
     "apps.compliance.demo.load",
     "apps.inventory.demo.load",
     "apps.drift.demo.load",
+    "apps.resilience.demo.load",
 ]
 
 

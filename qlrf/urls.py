@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("apps.drift.urls")),  # /drift/ and /sites/
     path("", include("apps.inventory.urls")),  # /assets/ and /scans/
     path("reports/", include("apps.evidence.urls")),
+    path("drills/", include("apps.resilience.urls")),
     path("", include("apps.tenancy.urls")),
 ]
 

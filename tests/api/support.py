@@ -18,6 +18,9 @@ from apps.compliance.services.gate import gate_check
 from apps.events.models import WebhookDelivery
 from apps.evidence.models import EvidencePackJob
 from apps.evidence.services.packs import evidence_pack_generate
+from apps.inventory.services import connector_create
+from apps.resilience.models import DrillRun
+from apps.resilience.services import drill_definition_save, drill_run_start
 from apps.tenancy.choices import RoleChoices
 from apps.tenancy.models import Organization
 from apps.tenancy.services import project_create
@@ -82,6 +85,7 @@ def seeded_tenant(slug: str, *, own_family: bool = False):
     )
     gate_check(actor=None, version=fleet["versions"][1], environment=fleet["envs"]["prod"])
     seed_discovery(tenant, fleet["connector"], slug)
+    seed_drill(tenant, slug)
     tokens = {
         role: token_create(actor=None, organization=tenant.organization, name=f"{slug}-{role}", role=role)[1]
         for role in ROLES
@@ -112,6 +116,39 @@ def seed_discovery(tenant, connector, slug: str) -> None:
         first_seen=now,
         last_seen=now,
     )
+
+
+def seed_drill(tenant, slug: str) -> None:
+    """A DR drill and one finished run. Its recovery region holds no golden artifact, so a run requested by a test
+    fails at the resolve step and never calls AWS (the connector points at a closed local port besides)."""
+    config = {
+        "accounts": [{"account_id": "123456789012"}],
+        "regions": ["ap-south-1"],
+        "endpoint_url": "http://127.0.0.1:9",
+        "max_attempts": 1,
+        "connect_timeout": 1,
+        "read_timeout": 1,
+    }
+    organization = tenant.organization
+    connector_create(actor=None, organization=organization, platform="aws", name=f"aws-dr-{slug}", config=config)
+    document = {
+        "apiVersion": "qlrf.io/v1",
+        "kind": "DrillDefinition",
+        "metadata": {"name": f"drill-{slug}"},
+        "workload": {"family": "ubuntu-2204-base", "environment": "prod"},
+        "target": {
+            "platform": "aws",
+            "connector": f"aws-dr-{slug}",
+            "aws": {"account": "123456789012", "region": "ap-south-1"},
+        },
+        "pilot_light": {"instance_type": "t3.micro", "count": 1},
+        "health_checks": [{"name": "running", "type": "instance_state"}],
+        "objectives": {"rto_minutes": 30, "rpo_minutes": 1440},
+        "recovery_point": {"source": "image_release"},
+    }
+    definition = drill_definition_save(actor=None, organization=organization, data=json.dumps(document))
+    run = drill_run_start(actor=None, definition=definition, trigger="manual")
+    DrillRun.objects.filter(pk=run.pk).update(status="failed", finished_at=run.created_at, reasons=["seeded"])
 
 
 def view_model_and_lookup(path: str):

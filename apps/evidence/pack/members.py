@@ -292,6 +292,20 @@ def audit_members(scope: PackScope) -> list[Member]:
     return [Member("audit/events.jsonl", "application/jsonl", source, last.occurred_at, lambda: _audit_lines(events))]
 
 
+def drill_members(scope: PackScope) -> list[Member]:
+    """The DR drill runs finished in the period (in the scope's environments), with their steps, as JSON."""
+    from apps.resilience.selectors import drill_evidence_runs
+
+    runs = drill_evidence_runs(
+        scope.organization, environments=scope.environments, begin=scope.begin, as_of=scope.as_of
+    )
+    if not runs:
+        return []
+    last = datetime.datetime.fromisoformat(runs[-1]["finished_at"].replace("Z", "+00:00"))
+    source = {"model": "resilience.drillrun", "pk": None, "count": len(runs)}
+    return [Member("resilience/drill-runs.json", "application/json", source, last, lambda: iter([_json_bytes(runs)]))]
+
+
 def pack_members(scope: PackScope) -> list[Member]:
     """Every member of the pack, sorted by path (the fixed order of the ZIP)."""
     versions = versions_in_use(scope)
@@ -301,6 +315,7 @@ def pack_members(scope: PackScope) -> list[Member]:
         *channel_member(scope, versions),
         *verification_members(scope, versions),
         *drift_members(scope),
+        *drill_members(scope),
         *audit_members(scope),
     ]
     return sorted(members, key=lambda m: m.path)

@@ -14,6 +14,7 @@ from apps.drift.selectors import DriftFilters, drift_outdated_list, drift_report
 from apps.images.models import ChannelAssignment, ImageVersion
 from apps.inventory.models import Asset
 from apps.inventory.selectors import assets_present_at
+from apps.resilience.selectors import drill_summaries
 
 from ..selectors import visible
 from .chart import coverage_chart_svg
@@ -117,6 +118,7 @@ def executive_context(organization, *, user, params) -> tuple[dict, datetime.dat
         "top_sites": [_row(r) for r in sites[:TOP_SITES]],
         "posture": _posture(organization, user, environment, report.as_of),
         "changes": _changes(organization, user, environment, at),
+        "drills": drill_summaries(organization, at=at, environment=environment),
     }
     return context, at
 
