@@ -70,6 +70,30 @@ def _postgres_reachable() -> bool:
     return True
 
 
+@pytest.fixture
+def smoke_database():
+    """A benchmark database of this test's own (``qlrf_bench_smoke_<kind>_<random>``), dropped afterwards, so two
+    suites running at once on one PostgreSQL server never share one."""
+    import uuid
+
+    names: list[str] = []
+
+    def make(kind: str) -> str:
+        names.append(f"qlrf_bench_smoke_{kind}_{uuid.uuid4().hex[:8]}")
+        return f"{SMOKE_SERVER}/{names[-1]}"
+
+    yield make
+    import psycopg
+    from psycopg import sql as pgsql
+
+    for name in names:
+        try:
+            with psycopg.connect(f"{SMOKE_SERVER}/postgres", autocommit=True, connect_timeout=3) as conn:
+                conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+        except psycopg.OperationalError:
+            pass
+
+
 def _run_bench(module: str, *args: str) -> str:
     """Run ``python -m <module>`` like a developer would; fail with its output when it does not finish cleanly."""
     import subprocess
@@ -86,19 +110,19 @@ def _run_bench(module: str, *args: str) -> str:
     return done.stdout
 
 
-def test_inventory_sync_benchmark_runs_at_small_size():
+def test_inventory_sync_benchmark_runs_at_small_size(smoke_database):
     out = _run_bench(
         "bench.inventory_sync", "--count", "300", "--accounts", "1",
-        "--database-url", f"{SMOKE_SERVER}/qlrf_bench_smoke_inventory",
+        "--database-url", smoke_database("inventory"),
     )  # fmt: skip
     assert "rows identical to the baseline: True" in out
     assert "results: var/bench/inventory_sync-300-" in out
 
 
-def test_drift_benchmark_runs_at_small_size_with_its_api_load():
+def test_drift_benchmark_runs_at_small_size_with_its_api_load(smoke_database):
     out = _run_bench(
         "bench.drift", "--count", "1000", "--repeat", "1", "--api-requests", "5", "--api-seconds", "2",
-        "--database-url", f"{SMOKE_SERVER}/qlrf_bench_smoke_drift",
+        "--database-url", smoke_database("drift"),
     )  # fmt: skip
     assert "drift, 1,000 assets in" in out
     assert "live: /api/v1/drift (16 clients)" in out
@@ -107,21 +131,21 @@ def test_drift_benchmark_runs_at_small_size_with_its_api_load():
     assert "results: var/bench/drift-1000-" in out
 
 
-def test_events_relay_benchmark_runs_at_small_size():
+def test_events_relay_benchmark_runs_at_small_size(smoke_database):
     out = _run_bench(
         "bench.events_relay", "--count", "500", "--batch-size", "500", "--repeat", "1", "--seconds", "1",
         "--rate", "200",
-        "--database-url", f"{SMOKE_SERVER}/qlrf_bench_smoke_events", "--redis-url", "redis://127.0.0.1:6379/13",
+        "--database-url", smoke_database("events"), "--redis-url", "redis://127.0.0.1:6379/13",
     )  # fmt: skip
     assert "events_relay, 500 events, batch 500" in out
     assert "latency commit → published under" in out
     assert "results: var/bench/events_relay-500-" in out
 
 
-def test_sbom_import_benchmark_runs_at_small_size():
+def test_sbom_import_benchmark_runs_at_small_size(smoke_database):
     out = _run_bench(
         "bench.sbom_import", "--sizes", "50,100", "--repeat", "1", "--import",
-        "--database-url", f"{SMOKE_SERVER}/qlrf_bench_smoke_sbom",
+        "--database-url", smoke_database("sbom"),
     )  # fmt: skip
     assert "sbom_import, sizes 50, 100 packages" in out
     for fmt in ("cyclonedx-json", "cyclonedx-xml", "spdx-json"):
