@@ -2,11 +2,13 @@
 
 import django_filters
 
+from apps.tenancy.filtersets import TenantFilterSet
+
 from .choices import DrillRunStatusChoices
 from .models import DrillDefinition, DrillRun
 
 
-class DrillDefinitionFilterSet(django_filters.FilterSet):
+class DrillDefinitionFilterSet(TenantFilterSet):
     platform = django_filters.CharFilter()
     enabled = django_filters.BooleanFilter()
 
@@ -15,7 +17,7 @@ class DrillDefinitionFilterSet(django_filters.FilterSet):
         fields = ["platform", "enabled"]
 
 
-class DrillRunFilterSet(django_filters.FilterSet):
+class DrillRunFilterSet(TenantFilterSet):
     drill = django_filters.CharFilter(field_name="definition__name")
     status = django_filters.MultipleChoiceFilter(choices=DrillRunStatusChoices.choices)
 
