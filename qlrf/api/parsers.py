@@ -16,7 +16,7 @@ import json
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from rest_framework import exceptions, status
-from rest_framework.parsers import BaseParser, FormParser, JSONParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 
 CHUNK = 64 * 1024
 
@@ -100,10 +100,29 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _refuse_nul_values(data) -> None:
+    """A form or multipart field holding NUL (``%00``) is refused as in JSON: PostgreSQL cannot store one."""
+    for _, values in data.lists():
+        if any("\x00" in value for value in values if isinstance(value, str)):
+            raise BadBody("the body contains a NUL character, which no field can hold", "nul_character")
+
+
 class BoundedFormParser(FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        read_bounded(stream, settings.DATA_UPLOAD_MAX_MEMORY_SIZE, "the form body")  # Django parses request.POST
-        return super().parse(stream, media_type, parser_context)
+        from django.http import QueryDict
+
+        raw = read_bounded(stream, settings.DATA_UPLOAD_MAX_MEMORY_SIZE, "the form body")
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        data = QueryDict(raw, encoding=encoding)  # the bytes read above: the stream is spent
+        _refuse_nul_values(data)
+        return data
+
+
+class BoundedMultiPartParser(MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        _refuse_nul_values(parsed.data)
+        return parsed
 
 
 class UploadLimitHandler(FileUploadHandler):

@@ -173,7 +173,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [  # every body bounded (ADR 016)
         "qlrf.api.parsers.BoundedJSONParser",
         "qlrf.api.parsers.BoundedFormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "qlrf.api.parsers.BoundedMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "qlrf.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,

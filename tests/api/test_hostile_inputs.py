@@ -290,3 +290,14 @@ def test_django_own_400_and_404_are_json_on_api_paths(seeded):
     _refused(response, 400, "bad_request")
     portal = Client(HTTP_HOST="evil.example").get("/drift/")
     assert portal.status_code == 400 and not portal["Content-Type"].startswith("application/json")
+
+
+def test_a_nul_in_a_form_body_is_refused_like_in_json(seeded):
+    # %00 decodes to NUL, which PostgreSQL cannot store: refused by the form parser, not a 500 from the database
+    tenant, tokens = seeded["alpha"]
+    before = _state()
+    response = _client(tokens["admin"]).post(
+        "/api/v1/artifact-rules", "name=a%00b&kind=tags", content_type="application/x-www-form-urlencoded"
+    )
+    _refused(response, 400, "nul_character")
+    assert _state() == before
