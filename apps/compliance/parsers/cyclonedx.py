@@ -6,12 +6,10 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.xml import XmlValidator
 from lxml import etree
 
 from .base import DocumentError, RawDocument, json_pointer, register_parser, require_object
-from .cyclonedx_schema import schema_faults
+from .cyclonedx_schema import schema_faults, xml_licence_faults, xml_schema
 from .results import PackageRecord, ParsedSbom
 
 SUPPORTED_VERSIONS = ("1.4", "1.5", "1.6")
@@ -63,17 +61,16 @@ class CycloneDxXmlParser:
         version = _check_version(_xml_version(doc.xml), "line 1")
         if doc.xml.tag.split("}", 1)[1] != "bom":
             raise DocumentError("invalid_document", "the root element must be <bom>", "line 1")
-        schema = _xml_schema(version)
-        if not schema.validate(doc.xml):  # the tree read once by the hardened parser (base._load_xml)
-            error = schema.error_log.last_error
+        schema = xml_schema(version)
+        if not schema.schema.validate(doc.xml):  # the tree read once by the hardened parser (base._load_xml)
+            error = schema.schema.error_log.last_error
             raise DocumentError("invalid_document", error.message[:500], f"line {error.line}")
+        for line, value in xml_licence_faults(doc.xml, schema):
+            message = f"licence id {value[:100]!r} is not on the SPDX licence list of CycloneDX {version}"
+            raise DocumentError(
+                "invalid_document", f"{message} (a <name> or an <expression> takes any other)", f"line {line}"
+            )
         return _xml_result(doc.xml, version)
-
-
-@functools.cache
-def _xml_schema(version: str) -> etree.XMLSchema:
-    """The official XSD of a spec version, as shipped by cyclonedx-python-lib, compiled once (about 0.2 s) and kept."""
-    return XmlValidator(SchemaVersion.from_version(version))._validator
 
 
 def _check_version(value: Any, path: str) -> str:
@@ -112,6 +109,7 @@ def _json_result(root: dict[str, Any], version: str) -> ParsedSbom:
 def _xml_result(root: etree._Element, version: str) -> ParsedSbom:
     """The result from XSD-valid CycloneDX XML, read from the element tree like ``_json_result`` (ADR 019)."""
     ns = {"c": root.tag[1:].split("}", 1)[0]}
+    tags = _xml_tags(ns["c"])
     components = root.find("c:components", ns)
     top = list(components.findall("c:component", ns)) if components is not None else []
     dependencies = root.find("c:dependencies", ns)
@@ -126,7 +124,7 @@ def _xml_result(root: etree._Element, version: str) -> ParsedSbom:
         if component is None:
             stack.pop()
             continue
-        packages.append(_xml_record(component, ns))
+        packages.append(_xml_record(component, tags))
         nested = component.find("c:components", ns)
         if nested is not None:
             stack.append(iter(nested.findall("c:component", ns)))
@@ -150,33 +148,58 @@ def _xml_result(root: etree._Element, version: str) -> ParsedSbom:
     )
 
 
-def _xml_record(component: etree._Element, ns: dict[str, str]) -> PackageRecord:
-    """One component from its direct children, visited once (ElementPath lookups per field cost 5× more)."""
-    prefix = "{" + ns["c"] + "}"
+_FIELD, _LICENSES, _SUPPLIER = 1, 2, 3
+
+
+@functools.cache
+def _xml_tags(namespace: str) -> dict[str, Any]:
+    """The namespaced tags a component's reading compares with, built once per namespace (not once per element)."""
+    prefix = "{" + namespace + "}"
+    return {
+        "children": {prefix + t: _FIELD for t in ("name", "version", "purl", "publisher")}
+        | {prefix + "licenses": _LICENSES, prefix + "supplier": _SUPPLIER},
+        "name": prefix + "name",
+        "version": prefix + "version",
+        "purl": prefix + "purl",
+        "publisher": prefix + "publisher",
+        "expression": prefix + "expression",
+        "license": prefix + "license",
+        "id_or_name": (prefix + "id", prefix + "name"),
+    }
+
+
+def _xml_record(component: etree._Element, tags: dict[str, Any]) -> PackageRecord:
+    """One component from its direct children, each visited once and told apart by a dict lookup of its full tag.
+
+    lxml builds a Python proxy (and a tag string) per element visited, the floor of this loop; ElementPath lookups
+    per field cost 5× more, slicing every tag 1.3×.
+    """
     fields: dict[str, str | None] = {}
     parts: list[str] = []
     supplier = None
+    kinds = tags["children"]
     for child in component:
-        tag = child.tag[len(prefix) :] if child.tag.startswith(prefix) else None
-        if tag in ("name", "version", "purl", "publisher"):
+        tag = child.tag
+        kind = kinds.get(tag)
+        if kind == _FIELD:
             fields[tag] = _text(child.text)
-        elif tag == "licenses":
+        elif kind == _LICENSES:
             for choice in child:
-                if choice.tag == prefix + "expression" and choice.text:
+                if choice.tag == tags["expression"] and choice.text:
                     parts.append(choice.text.strip())
-                elif choice.tag == prefix + "license":
-                    value = next((_text(x.text) for x in choice if x.tag in (prefix + "id", prefix + "name")), None)
+                elif choice.tag == tags["license"]:
+                    value = next((_text(x.text) for x in choice if x.tag in tags["id_or_name"]), None)
                     if value:
                         parts.append(value)
-        elif tag == "supplier":
-            supplier = next((_text(x.text) for x in child if x.tag == prefix + "name"), None)
+        elif kind == _SUPPLIER:
+            supplier = next((_text(x.text) for x in child if x.tag == tags["name"]), None)
     return PackageRecord(
-        name=fields.get("name") or "",
-        version=fields.get("version"),
-        purl=fields.get("purl"),
+        name=fields.get(tags["name"]) or "",
+        version=fields.get(tags["version"]),
+        purl=fields.get(tags["purl"]),
         type=component.get("type"),
         license=_joined(parts),
-        supplier=supplier or fields.get("publisher"),
+        supplier=supplier or fields.get(tags["publisher"]),
         ref=component.get("bom-ref"),
     )
 
