@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .aws_normalise import asg_membership, normalise_image, normalise_instance
+from .aws_normalise import asg_launch_spec, asg_membership, normalise_image, normalise_instance
 from .aws_support import (
     CONFIG_SCHEMA,
     SDK_ERRORS,
@@ -142,7 +142,7 @@ class AwsConnector(BaseConnector):
     def iter_assets(self, scope: Scope) -> Iterator[DiscoveredAsset]:
         """Yield the scope's live EC2 instances (terminated ones are not assets) with ASG membership and edges."""
         with self._scope_guard(scope):
-            membership = self._asg_membership(scope)
+            membership, launch = self._asg_graph(scope)
             ec2 = self._client("ec2", scope)
             pages = ec2.get_paginator("describe_instances").paginate(
                 Filters=[{"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}],
@@ -152,22 +152,54 @@ class AwsConnector(BaseConnector):
                 for reservation in _answer(page, "Reservations", "DescribeInstances"):
                     for instance in reservation.get("Instances", []):
                         asset = normalise_instance(
-                            instance, account=scope.account, region=scope.region, asg_by_instance=membership
+                            instance,
+                            account=scope.account,
+                            region=scope.region,
+                            asg_by_instance=membership,
+                            group_launch=launch,
                         )
                         if asset is not None:
                             yield asset
 
     # -- helpers -----------------------------------------------------------------------------------------------
 
-    def _asg_membership(self, scope: Scope) -> dict[str, str]:
-        """Instance id → Auto Scaling group name for every group of the scope."""
+    def _asg_graph(self, scope: Scope) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """Instance id → Auto Scaling group name, and group name → (launch template ref, AMI) for every group.
+
+        A template ref is ``<lt-id>:<version number>`` ($Latest/$Default resolved to the number in force); a launch
+        configuration is ``launch-configuration:<name>``. One call per distinct template version or configuration.
+        """
         autoscaling = self._client("autoscaling", scope)
         pages = autoscaling.get_paginator("describe_auto_scaling_groups").paginate(
             PaginationConfig={"PageSize": ASG_PAGE_SIZE}
         )
-        return asg_membership(
-            group for page in pages for group in _answer(page, "AutoScalingGroups", "DescribeAutoScalingGroups")
-        )
+        groups = [group for page in pages for group in _answer(page, "AutoScalingGroups", "DescribeAutoScalingGroups")]
+        resolved: dict[tuple[str, str, str], tuple[str, str]] = {}
+        launch: dict[str, tuple[str, str]] = {}
+        for group in groups:
+            spec = asg_launch_spec(group)
+            if spec is None:
+                continue
+            if spec not in resolved:
+                resolved[spec] = self._resolve_launch(scope, *spec)
+            launch[str(group["AutoScalingGroupName"])] = resolved[spec]
+        return asg_membership(groups), launch
+
+    def _resolve_launch(self, scope: Scope, kind: str, ident: str, version: str) -> tuple[str, str]:
+        """(template ref, AMI) of one launch template version or launch configuration."""
+        if kind == "configuration":
+            page = self._client("autoscaling", scope).describe_launch_configurations(LaunchConfigurationNames=[ident])
+            configurations = _answer(page, "LaunchConfigurations", "DescribeLaunchConfigurations")
+            image = str(configurations[0].get("ImageId") or "") if configurations else ""
+            return f"launch-configuration:{ident}", image
+        key = "LaunchTemplateId" if ident.startswith("lt-") else "LaunchTemplateName"
+        page = self._client("ec2", scope).describe_launch_template_versions(**{key: ident, "Versions": [version]})
+        versions = _answer(page, "LaunchTemplateVersions", "DescribeLaunchTemplateVersions")
+        if not versions:
+            return f"{ident}:{version}", ""
+        found = versions[0]
+        ref = f"{found.get('LaunchTemplateId') or ident}:{found.get('VersionNumber', version)}"
+        return ref, str((found.get("LaunchTemplateData") or {}).get("ImageId") or "")
 
     @contextlib.contextmanager
     def _scope_guard(self, scope: Scope) -> Iterator[None]:

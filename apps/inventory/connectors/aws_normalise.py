@@ -143,10 +143,46 @@ def asg_membership(groups: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
+def asg_launch_spec(group: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """What an Auto Scaling group launches from: ("template", id or name, version) or ("configuration", name, "").
+
+    A mixed-instances policy names its template inside the policy; None when the group names neither.
+    """
+    template = group.get("LaunchTemplate") or (
+        (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}
+    ).get("LaunchTemplateSpecification")
+    if template:
+        ident = template.get("LaunchTemplateId") or template.get("LaunchTemplateName") or ""
+        return ("template", str(ident), str(template.get("Version") or "$Default")) if ident else None
+    if group.get("LaunchConfigurationName"):
+        return ("configuration", str(group["LaunchConfigurationName"]), "")
+    return None
+
+
+def group_edges(group_ref: str, launch: tuple[str, str] | None) -> list[AssetEdge]:
+    """group → template (uses_template) → image (launched_from), from the group's resolved (template ref, image)."""
+    if not group_ref or not launch:
+        return []
+    template_ref, image_ref = launch
+    edges = [AssetEdge("group", group_ref, "template", template_ref, "uses_template")]
+    if image_ref:
+        edges.append(AssetEdge("template", template_ref, "image", image_ref, "launched_from"))
+    return edges
+
+
 def normalise_instance(
-    instance: Mapping[str, Any], *, account: str, region: str, asg_by_instance: Mapping[str, str]
+    instance: Mapping[str, Any],
+    *,
+    account: str,
+    region: str,
+    asg_by_instance: Mapping[str, str],
+    group_launch: Mapping[str, tuple[str, str]] | None = None,
 ) -> DiscoveredAsset | None:
-    """One ``describe_instances`` instance as a DiscoveredAsset; ``None`` for terminated/shutting-down machines."""
+    """One ``describe_instances`` instance as a DiscoveredAsset; ``None`` for terminated/shutting-down machines.
+
+    ``group_launch`` maps an Auto Scaling group name to its (launch template ref, AMI) when the scan resolved it:
+    the instance then carries the group → template → image edges too.
+    """
     state = normalise_state(str((instance.get("State") or {}).get("Name") or ""))
     if state is None:
         return None
@@ -159,6 +195,7 @@ def normalise_instance(
         edges.append(AssetEdge("instance", instance_id, "group", group_ref, "member_of"))
     if image_ref:
         edges.append(AssetEdge("instance", instance_id, "image", image_ref, "launched_from"))
+    edges.extend(group_edges(group_ref, (group_launch or {}).get(group_ref)))
     extra = {"instance_type": instance.get("InstanceType") or ""}
     launch_time = _iso(instance.get("LaunchTime"))
     if launch_time:

@@ -228,4 +228,6 @@ def kit() -> types.SimpleNamespace:
         canned_response=canned_response,
         ec2_error_xml=ec2_error_xml,
         sts_error_xml=sts_error_xml,
+        account_session=_account_session,
+        image=_image,
     )

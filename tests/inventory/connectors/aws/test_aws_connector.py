@@ -105,9 +105,13 @@ def test_asg_members_carry_group_and_edges(kit, moto_world, scanned) -> None:
     for instance_id in moto_world.asg_members:
         member = assets[instance_id]
         assert (member.group_ref, member.state, member.image_ref) == ("web-asg", "running", moto_world.ami_web)
+        template = member.edges[2].target_ref
+        assert template.startswith("lt-") and template.endswith(":1")  # $Latest resolved to the version number
         assert member.edges == (
             AssetEdge("instance", instance_id, "group", "web-asg", "member_of"),
             AssetEdge("instance", instance_id, "image", moto_world.ami_web, "launched_from"),
+            AssetEdge("group", "web-asg", "template", template, "uses_template"),
+            AssetEdge("template", template, "image", moto_world.ami_web, "launched_from"),
         )
 
 

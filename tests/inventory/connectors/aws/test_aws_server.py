@@ -28,9 +28,12 @@ def test_full_scan_through_the_server(kit, server_world) -> None:
     }
     assert assets[a_use1][world.batch_1].state == "stopped"
     member = assets[a_use1][world.asg_members[0]]
+    template = member.edges[2].target_ref
     assert member.edges == (
         AssetEdge("instance", member.instance_id, "group", "web-asg", "member_of"),
         AssetEdge("instance", member.instance_id, "image", world.ami_web, "launched_from"),
+        AssetEdge("group", "web-asg", "template", template, "uses_template"),
+        AssetEdge("template", template, "image", world.ami_web, "launched_from"),
     )
 
 
