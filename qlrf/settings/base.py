@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "apps.inventory",
     "apps.drift",
     "apps.resilience",
+    "apps.insights",
 ]
 
 MIDDLEWARE = [

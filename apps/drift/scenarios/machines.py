@@ -32,6 +32,7 @@ def discovered(asset: dict) -> DiscoveredAsset | None:
         "state": asset.get("state", "running"),
         "site_hint": asset.get("region", ""),
         "tags": {"Environment": asset["environment"]},
+        "group_ref": asset.get("group", ""),
     }
     if platform == "aws":
         raw = {
@@ -40,7 +41,15 @@ def discovered(asset: dict) -> DiscoveredAsset | None:
             "State": {"Name": asset.get("state", "running")},
             "Tags": [{"Key": "Environment", "Value": asset["environment"]}],
         }
-        return normalise_instance(raw, account=asset["account"], region=asset.get("region", ""), asg_by_instance={})
+        group = asset.get("group", "")
+        template = asset.get("template")
+        return normalise_instance(
+            raw,
+            account=asset["account"],
+            region=asset.get("region", ""),
+            asg_by_instance={asset["id"]: group} if group else {},
+            group_launch={group: (template["ref"], template.get("image_id", ""))} if group and template else {},
+        )
     if platform == "azure":
         ref, version = _azure_ref(image)
         return DiscoveredAsset(**common, image_ref=ref, image_version=version)
