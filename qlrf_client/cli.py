@@ -146,6 +146,13 @@ def build_parser() -> Parser:
     for flag in ("--env", "--site", "--as-of"):
         sub.add_argument(flag)
     sub.add_argument("--platform", choices=PLATFORMS)
+    verbs = groups.add_parser("insights", help="insights: explain why a scope drifts").add_subparsers(
+        dest="verb", metavar="VERB", parser_class=Parser, required=True
+    )
+    sub = _read(verbs, c.insights_explain, name="explain", help="ranked root causes with evidence (live or --as-of)")
+    for flag in ("--env", "--site", "--as-of"):
+        sub.add_argument(flag)
+    sub.add_argument("--platform", choices=PLATFORMS)
     sub = _read(groups, c.assets, name="assets", help="machines, filtered")
     sub.add_argument("--status", help="per-machine drift status, e.g. outdated")
     for flag in ("--env", "--site", "--family"):
@@ -158,7 +165,19 @@ def build_parser() -> Parser:
     return parser
 
 
-CLIENT_GROUPS = {"env", "site", "image", "connector", "sbom", "scan-results", "gate", "drift", "assets", "completion"}
+CLIENT_GROUPS = {
+    "env",
+    "site",
+    "image",
+    "connector",
+    "sbom",
+    "scan-results",
+    "gate",
+    "drift",
+    "assets",
+    "insights",
+    "completion",
+}
 GLOBAL_WITH_VALUE = {"--url", "--token", "--profile", "--org", "--as"}
 
 

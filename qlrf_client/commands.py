@@ -294,3 +294,13 @@ def assets(api, out, args):
     columns = ASSET_COLUMNS + ([("status", "drift_status"), ("baseline", "baseline"), ("days behind", "days_behind")]
                                if reported else [])  # fmt: skip
     out.json(rows) if args.json else out.table(rows, columns)
+
+
+# ---- insights ----------------------------------------------------------------------------------------------------
+def insights_explain(api, out, args):
+    insight = api.get("/insights", api.org_params(env=args.env, platform=args.platform, site=args.site,
+                                                  as_of=args.as_of))  # fmt: skip
+    if args.json:
+        return out.json(insight)
+    for text in output.insight_lines(insight):
+        out.line(text)

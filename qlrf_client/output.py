@@ -123,3 +123,15 @@ def diff_lines(diff: dict) -> list[str]:
     lines += [f"- {c['name']} {','.join(c['before'])}" for c in diff["removed"]]
     lines += [f"~ {c['name']} {','.join(c['before'])} → {','.join(c['after'])}" for c in diff["changed"]]
     return lines
+
+
+def insight_lines(insight: dict) -> list[str]:
+    """The narrative, the risk summary, then each cause's machines and provenance (deterministic or which model)."""
+    provenance = insight["provenance"]
+    source = (f"model {provenance['provider']}/{provenance['model']}" if provenance["kind"] == "model"
+              else f"deterministic ({provenance['template_id']} v{provenance['template_version']})")  # fmt: skip
+    lines = [*insight["narrative"].splitlines(), insight["risk_summary"]]
+    for cause in insight["causes"]:
+        lines.append(f"  #{cause['rank']} {cause['kind']}: {', '.join(cause['machine_ids'])}")
+    lines.append(f"source: {source}; insight {insight['id']}")
+    return lines

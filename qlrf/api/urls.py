@@ -8,6 +8,7 @@ from apps.drift.api import urls as drift_api
 from apps.events.api import urls as events_api
 from apps.evidence.api import urls as evidence_api
 from apps.images.api import urls as images_api
+from apps.insights.api import urls as insights_api
 from apps.inventory.api import urls as inventory_api
 from apps.resilience.api import urls as resilience_api
 from apps.tenancy.api import urls as tenancy_api
@@ -21,6 +22,7 @@ API_MODULES = [
     evidence_api,
     events_api,
     resilience_api,
+    insights_api,
 ]
 
 router = DefaultRouter(trailing_slash="")

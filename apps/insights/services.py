@@ -1,0 +1,69 @@
+"""The one write of insights: store the answer to a question on the current data generation (a cache with
+provenance). Computing it reads through selectors; a model, when the organisation enabled one, may only rephrase it
+(``apps.insights.providers``)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.drift.selectors import drift_live_lifetime
+from qlrf.cache_generation import generation
+
+from .models import Insight
+from .narrative import render
+from .scope import InsightScope
+from .selectors import insight_causes
+
+
+def _current(organization, key: str, gen: int, now: datetime.datetime) -> Insight | None:
+    return (
+        Insight.objects.filter(organization=organization, scope_key=key, generation=gen)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .first()
+    )
+
+
+def insight_get(organization, scope: InsightScope, *, rephrase=None) -> Insight:
+    """The insight of ``scope`` on the organisation's current data, computed at most once per data generation.
+
+    ``rephrase(organization, facts, causes, narrative, template)`` → dict of provider fields (or None): the model
+    step, called only when no stored answer exists, so the same question on the same data never calls it twice.
+    """
+    key = "|".join(scope.key)
+    gen = generation(organization)
+    now = timezone.now()
+    found = _current(organization, key, gen, now)
+    if found is not None:
+        return found
+    facts, causes = insight_causes(organization, scope)
+    narrative, risk, spec = render(facts, causes)
+    fields = {
+        "environment_slug": scope.environment or "",
+        "site_slug": scope.site or "",
+        "platform": scope.platform or "",
+        "as_of": scope.as_of,
+        "snapshot_id": scope.snapshot_id,
+        "facts": facts,
+        "causes": causes,
+        "narrative": narrative,
+        "deterministic_narrative": narrative,
+        "risk_summary": risk,
+        "template_id": spec["id"],
+        "template_version": spec["version"],
+        "expires_at": None if scope.as_of else now + datetime.timedelta(seconds=drift_live_lifetime(organization)),
+    }
+    if rephrase is not None:
+        fields.update(rephrase(organization, facts, causes, narrative, spec) or {})
+    try:
+        with transaction.atomic():
+            Insight.objects.filter(organization=organization, scope_key=key, generation=gen).delete()  # expired
+            return Insight.objects.create(organization=organization, scope_key=key, generation=gen, **fields)
+    except IntegrityError:  # another worker stored the same answer first: use it
+        found = _current(organization, key, gen, timezone.now())
+        if found is None:
+            raise
+        return found
