@@ -58,3 +58,41 @@ class Insight(TenantModel):
 
     def __str__(self) -> str:
         return f"insight {self.scope_key or 'organisation'} @ {self.generation}"
+
+
+class InsightProvider(TenantModel):
+    """An organisation's language model, enabled in the admin: it may only rephrase the deterministic narrative.
+
+    The secret is a credential reference (env:NAME, file:/path, vault:path#key), never the key itself.
+    """
+
+    class Kind(models.TextChoices):
+        OPENAI = "openai", "OpenAI-compatible Chat Completions (OpenAI, Azure OpenAI, vLLM, Ollama, LiteLLM)"
+        ANTHROPIC = "anthropic", "Anthropic Messages"
+
+    organization = models.OneToOneField(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="insight_provider"
+    )
+    enabled = models.BooleanField(default=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    base_url = models.URLField(blank=True, help_text="Empty: the SDK's default endpoint.")
+    model = models.CharField(max_length=200)
+    credential_ref = models.CharField(max_length=300, blank=True, help_text="env:NAME, file:/path or vault:path#key.")
+    max_output_tokens = models.PositiveIntegerField(default=800)
+    requests_per_day = models.PositiveIntegerField(default=100, help_text="Model calls per day for the organisation.")
+    tokens_per_day = models.PositiveIntegerField(default=200_000, help_text="Input + output tokens per day.")
+
+    permission_scope = "organization"
+
+    def __str__(self) -> str:
+        return f"{self.organization} → {self.kind} {self.model}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from apps.inventory.credentials import CredentialError, validate_reference
+
+        try:
+            validate_reference(self.credential_ref)
+        except CredentialError as exc:
+            raise ValidationError({"credential_ref": str(exc)}) from None

@@ -350,6 +350,11 @@ QLRF_SLO_WINDOW_DAYS = env_int("SLO_WINDOW_DAYS", 30)
 QLRF_BREAKERS_ENABLED = env_bool("BREAKERS_ENABLED", True)
 QLRF_BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 3)
 QLRF_BREAKER_RESET_SECONDS = env_int("BREAKER_RESET_SECONDS", 300)
+# Insight engine model calls (ADR 023): timeout and retries per call, and the breaker per organisation and provider.
+QLRF_INSIGHTS_TIMEOUT_SECONDS = env_int("INSIGHTS_TIMEOUT_SECONDS", 20)
+QLRF_INSIGHTS_RETRIES = env_int("INSIGHTS_RETRIES", 2)
+QLRF_INSIGHTS_BREAKER_FAIL_MAX = env_int("INSIGHTS_BREAKER_FAIL_MAX", 3)
+QLRF_INSIGHTS_BREAKER_RESET_SECONDS = env_int("INSIGHTS_BREAKER_RESET_SECONDS", 300)
 # Image discovery (ADR 025): scans create a Site for each region/datacenter they report that has none.
 QLRF_SITES_FROM_SCANS = env_bool("SITES_FROM_SCANS", True)
 

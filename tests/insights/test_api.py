@@ -9,27 +9,9 @@ from django.utils import timezone
 from apps.images.services import channel_promote
 from apps.insights import services
 from apps.insights.models import Insight
-from apps.inventory.services import scan_run_now
 from tests.conftest import client_for
-from tests.factories.images import register
-from tests.inventory.conftest import synthetic
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fleet(tenant_a, envs, ubuntu_contract, django_capture_on_commit_callbacks):
-    """12 prod machines on 1.0.0; 1.1.0 promoted to prod with no grace: all 12 outdated, grace ended."""
-    v1 = register(tenant_a, ubuntu_contract, "1.0.0", artifacts=[{"platform": "aws", "image_ref": "ami-1"}])
-    v2 = register(tenant_a, ubuntu_contract, "1.1.0", artifacts=[{"platform": "aws", "image_ref": "ami-2"}])
-    channel_promote(actor=None, version=v1, environment=envs["prod"])
-    connector = synthetic(
-        tenant_a, count=12, regions={"aws": ["eu-west-1"]}, environments=["prod"], image_refs={"aws": [["ami-1", 1]]}
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        scan_run_now(actor=None, connector=connector, trigger="cli")
-    channel_promote(actor=None, version=v2, environment=envs["prod"], grace_days=0)
-    return {"v1": v1, "v2": v2}
 
 
 def test_the_top_cause_with_evidence_narrative_and_provenance(tenant_a, fleet):

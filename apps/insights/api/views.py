@@ -10,6 +10,7 @@ from qlrf.api.exceptions import error_response
 from qlrf.api.schema import ErrorSerializer
 
 from ..models import Insight
+from ..providers import rephrase_for
 from ..scope import insight_scope
 from ..services import insight_get
 from . import serializers as s
@@ -39,7 +40,7 @@ class InsightView(DriftView):
             platform=params.get("platform"),
             as_of=params.get("as_of"),
         )
-        insight = insight_get(organization, scope)
+        insight = insight_get(organization, scope, rephrase=rephrase_for(organization))
         return Response(s.insight_data(insight))
 
 

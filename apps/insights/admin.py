@@ -1,0 +1,19 @@
+"""Admin of insights: the organisation's model provider (enable, kind, base URL, model, quota) and stored insights."""
+
+from django.contrib import admin
+
+from apps.tenancy.admin_base import ReadOnlyTenantAdmin, TenantScopedAdmin
+
+from .models import Insight, InsightProvider
+
+
+@admin.register(InsightProvider)
+class InsightProviderAdmin(TenantScopedAdmin):
+    list_display = ["organization", "enabled", "kind", "model", "base_url", "requests_per_day", "tokens_per_day"]
+    list_filter = ["enabled", "kind"]
+
+
+@admin.register(Insight)
+class InsightAdmin(ReadOnlyTenantAdmin):
+    list_display = ["organization", "scope_key", "generation", "provenance", "model_status", "created_at"]
+    list_filter = ["provenance", "model_status"]
