@@ -39,7 +39,7 @@ from bench._common import (
 
 MODULE = "bench.sbom_import"
 GOAL_RATIO = 5.0
-FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json")
+FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value", "spdx3-jsonld")
 CDX_NS = "http://cyclonedx.org/schema/bom/1.6"
 
 
@@ -132,14 +132,88 @@ def spdx_json(count: int) -> bytes:
     return json.dumps(document).encode()
 
 
+def spdx_tag_value(count: int) -> bytes:
+    out = io.StringIO()
+    out.write(
+        "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\nDocumentName: acme-9\n"
+        f"DocumentNamespace: https://acme.example/spdx/acme-9-{count}\nCreator: Tool: qlrf-bench\n"
+        "Created: 2026-12-04T00:00:00Z\n"
+    )
+    for index in range(count):
+        name, version, purl, licence = _package(index)
+        out.write(
+            f"\nPackageName: {name}\nSPDXID: SPDXRef-Package-{index}\nPackageVersion: {version}\n"
+            "PackageSupplier: Organization: Acme Packaging\nPackageDownloadLocation: NOASSERTION\n"
+            f"FilesAnalyzed: false\nPackageLicenseConcluded: {licence}\nPackageLicenseDeclared: {licence}\n"
+            f"PackageCopyrightText: NOASSERTION\nExternalRef: PACKAGE-MANAGER purl {purl}\n"
+            f"Relationship: SPDXRef-DOCUMENT DESCRIBES SPDXRef-Package-{index}\n"
+        )
+    return out.getvalue().encode()
+
+
+def spdx3_jsonld(count: int) -> bytes:
+    graph: list[dict] = [
+        {"type": "CreationInfo", "@id": "_:creationinfo", "specVersion": "3.0.1", "created": "2026-12-04T00:00:00Z"},
+        {
+            "type": "SpdxDocument",
+            "spdxId": "urn:acme:doc",
+            "name": "acme-9",
+            "creationInfo": "_:creationinfo",
+            "rootElement": ["urn:acme:sbom"],
+        },
+    ]
+    for licence in ("MIT", "GPL-2.0-only"):
+        graph.append(
+            {
+                "type": "simplelicensing_LicenseExpression",
+                "spdxId": f"urn:acme:licence:{licence}",
+                "simplelicensing_licenseExpression": licence,
+                "creationInfo": "_:creationinfo",
+            }
+        )
+    for index in range(count):
+        name, version, purl, licence = _package(index)
+        graph.append(
+            {
+                "type": "software_Package",
+                "spdxId": f"urn:acme:pkg:{index}",
+                "name": name,
+                "software_packageVersion": version,
+                "software_packageUrl": purl,
+                "software_primaryPurpose": "library",
+                "creationInfo": "_:creationinfo",
+            }
+        )
+        graph.append(
+            {
+                "type": "Relationship",
+                "spdxId": f"urn:acme:rel:{index}",
+                "from": f"urn:acme:pkg:{index}",
+                "relationshipType": "hasConcludedLicense",
+                "to": [f"urn:acme:licence:{licence}"],
+                "creationInfo": "_:creationinfo",
+            }
+        )
+    return json.dumps({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph}).encode()
+
+
 GENERATORS: dict[str, Callable[[int], bytes]] = {
     "cyclonedx-json": cyclonedx_json,
     "cyclonedx-xml": cyclonedx_xml,
     "spdx-json": spdx_json,
+    "spdx-tag-value": spdx_tag_value,
+    "spdx3-jsonld": spdx3_jsonld,
 }
 
 
+def _tag_value_lines(data: bytes) -> list[tuple[str, str, str]]:
+    """The nearest standard-library "parse" of a tag-value document: every line split into tag and value."""
+    return [line.partition(": ") for line in data.decode("utf-8").splitlines()]
+
+
 def stdlib_parse(fmt: str) -> Callable[[bytes], object]:
+    if fmt == "spdx-tag-value":
+        return _tag_value_lines
     return ET.fromstring if fmt.endswith("xml") else json.loads
 
 

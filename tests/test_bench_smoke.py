@@ -148,7 +148,7 @@ def test_sbom_import_benchmark_runs_at_small_size(smoke_database):
         "--database-url", smoke_database("sbom"),
     )  # fmt: skip
     assert "sbom_import, sizes 50, 100 packages" in out
-    for fmt in ("cyclonedx-json", "cyclonedx-xml", "spdx-json"):
+    for fmt in ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value", "spdx3-jsonld"):
         assert f"\n{fmt}" in out
     assert "json.loads + COPY" in out
     assert "results: var/bench/sbom_import-100-" in out

@@ -9,18 +9,17 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from ply import yacc
 from spdx_tools.spdx.model import Actor, Document, Package, PackagePurpose, RelationshipType
 from spdx_tools.spdx.parser.actor_parser import ActorParser
 from spdx_tools.spdx.parser.error import SPDXParsingError
 from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
 from spdx_tools.spdx.parser.jsonlikedict.license_expression_parser import LicenseExpressionParser
-from spdx_tools.spdx.parser.tagvalue.parser import Parser as TagValueParser
 
 from .base import DocumentError, RawDocument, json_pointer, register_parser, require_object
 from .findings import ValidationFinding, license_findings
 from .results import PackageRecord, ParsedSbom
 from .spdx_schema import schema_faults
+from .spdx_tagvalue import tag_value_parser
 
 SUPPORTED_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
 _NO_VALUE = ("NOASSERTION", "NONE", "")
@@ -103,8 +102,7 @@ class SpdxTagValueParser:
         assert match is not None  # accepts() guarantees it
         line = f"line {doc.text.count(chr(10), 0, match.start(1)) + 1}"
         version = _check_version(match.group(1), line)
-        # A fresh parser per document: the spdx-tools parser keeps per-document state. No table files are written.
-        parser = TagValueParser(write_tables=False, debug=False, errorlog=yacc.NullLogger())
+        parser = tag_value_parser()  # spdx-tools' grammar, one parser per document (spdx_tagvalue.py)
         text, repaired = _default_tag_download_locations(doc.text)
         try:
             document = parser.parse(text)
