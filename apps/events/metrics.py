@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from .models import PublishErrorCount
-from .services.monitoring import consumer_lag
+from .services.monitoring import consumer_lag, kafka_partition_lag
 
 
 def event_bus_health_metrics():
@@ -17,7 +17,8 @@ def event_bus_health_metrics():
     for transport, reason, count in PublishErrorCount.objects.values_list("transport", "reason", "count"):
         errors.add_metric([transport, reason], count)
     yield errors
-    lags = consumer_lag()
+    partitions = kafka_partition_lag()
+    lags = consumer_lag(kafka=partitions)
     lag = GaugeMetricFamily(
         "qlrf_events_consumer_lag", "Stream entries not yet delivered to a consumer group",
         labels=["transport", "stream", "group"],
@@ -29,6 +30,14 @@ def event_bus_health_metrics():
     for item in lags:
         if item.lag is not None:
             lag.add_metric([item.transport, item.stream, item.group], item.lag)
-        pending.add_metric([item.transport, item.stream, item.group], item.pending)
+        if item.pending is not None:
+            pending.add_metric([item.transport, item.stream, item.group], item.pending)
     yield lag
     yield pending
+    partition_lag = GaugeMetricFamily(
+        "qlrf_events_consumer_partition_lag", "Kafka: high watermark minus the group's committed offset",
+        labels=["group", "topic", "partition"],
+    )  # fmt: skip
+    for item in partitions:
+        partition_lag.add_metric([item.group, item.topic, str(item.partition)], item.lag)
+    yield partition_lag

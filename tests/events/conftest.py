@@ -9,6 +9,7 @@ import redis
 from django.db import transaction
 
 from apps.events.services import emit
+from apps.events.transports.kafka import KafkaTransport
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 
@@ -28,6 +29,18 @@ def redis_bus(settings):
     yield client
     client.delete(settings.QLRF_EVENTS_REDIS_STREAM, settings.QLRF_EVENTS_INBOUND_STREAM)
     client.close()
+
+
+@pytest.fixture
+def kafka_mock(settings):
+    """librdkafka's in-process mock cluster (speaks the Kafka protocol); consumers reach it via its brokers."""
+    settings.QLRF_EVENTS_KAFKA_CONFIG = {"test.mock.num.brokers": "3"}
+    settings.QLRF_EVENTS_KAFKA_TOPIC_PREFIX = f"t{uuid.uuid4().hex[:8]}."
+    settings.QLRF_EVENTS_KAFKA_FLUSH_SECONDS = 10
+    transport = KafkaTransport()
+    brokers = transport.producer.list_topics(timeout=10).brokers.values()
+    yield transport, ",".join(f"{b.host}:{b.port}" for b in brokers)
+    transport.close()
 
 
 def version_events(organization, count: int, *, start: int = 0) -> list:

@@ -50,3 +50,38 @@ def test_backlog_age_published_and_dead_letters_are_scraped(settings, tenant_a):
     assert _sample(body, "qlrf_events_dead_letters") == 1
     for status in ("pending", "delivered", "failed"):
         assert _sample(body, "qlrf_events_webhook_deliveries", status=status) == 0
+
+
+def _exported(body: str) -> set[str]:
+    """Every metric name a scrape can carry: samples, families without samples yet, counters' ``_total``."""
+    names = set(re.findall(r"^([a-z_]+)(?:\{| )", body, re.M)) | set(re.findall(r"^# TYPE (\w+) ", body, re.M))
+    return names | {f"{name}_total" for name in re.findall(r"^# TYPE (\w+) counter$", body, re.M)}
+
+
+def test_every_metric_named_in_deploy_and_docs_is_exported(settings):
+    """The alert rules, the dashboard, the chart's autoscaling metric and the docs' metric table name only metrics
+    /metrics really exports (a renamed family would leave an alert that never fires)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    settings.QLRF_EVENTS_TRANSPORT = "none"
+    exported = _exported(Client().get("/metrics").content.decode())
+    sources = [
+        *(root / "deploy" / "monitoring").glob("*.json"),
+        *(root / "deploy" / "helm" / "qlrf" / "files").glob("*.yaml"),
+    ]
+    used = {name: path.name for path in sources for name in re.findall(r"\bqlrf_[a-z0-9_]+", path.read_text())}
+    values = (root / "deploy" / "helm" / "qlrf" / "values.yaml").read_text()
+    used |= dict.fromkeys(re.findall(r"metricName: (qlrf_\w+)", values), "values.yaml")
+    table = (root / "docs" / "events.md").read_text().split("## Monitoring", 1)[1].split("\n## ", 1)[0]
+    used |= dict.fromkeys(re.findall(r"^\| `(qlrf_\w+)", table, re.M), "docs/events.md")
+    assert len(used) >= 10 and "qlrf_events_consumer_lag" in used
+    missing = {name: where for name, where in used.items() if name not in exported}
+    assert not missing, missing
+
+
+def test_the_cross_check_catches_a_name_that_is_not_exported(settings):
+    settings.QLRF_EVENTS_TRANSPORT = "none"
+    exported = _exported(Client().get("/metrics").content.decode())
+    assert "qlrf_events_publish_errors_total" in exported and "qlrf_events_consumer_partition_lag" in exported
+    assert "qlrf_events_consumer_lag_total" not in exported and "qlrf_events_backlog_seconds" not in exported

@@ -88,6 +88,67 @@ def test_consumer_lag_and_pending_per_stream_and_group(redis_bus, settings, tena
     assert _sample(body, "qlrf_events_consumer_lag", transport="redis", stream=outbound, group="downstream") == 3
 
 
+def test_kafka_consumer_group_lag_per_topic_and_partition(kafka_mock, settings, tenant_a, tenant_b):
+    """High watermark − committed offset per partition, against librdkafka's mock cluster; a group that committed
+    nothing lags by everything retained, and a commit lowers its lag by what it read."""
+    from confluent_kafka import Consumer
+
+    transport, bootstrap = kafka_mock
+    version_events(tenant_a.organization, 4)
+    version_events(tenant_b.organization, 3)
+    assert relay_pass(transport, batch_size=10) == 7
+    settings.QLRF_EVENTS_TRANSPORT = "kafka"
+    settings.QLRF_EVENTS_KAFKA_BOOTSTRAP, settings.QLRF_EVENTS_KAFKA_CONFIG = bootstrap, {}  # reach the mock brokers
+    settings.QLRF_EVENTS_KAFKA_LAG_GROUPS = ["downstream", "idle"]
+    topic = f"{settings.QLRF_EVENTS_KAFKA_TOPIC_PREFIX}image"
+    body = _scrape()
+    assert _sample(body, "qlrf_events_consumer_lag", transport="kafka", stream=topic, group="downstream") == 7
+    per_partition = {
+        int(p): _sample(body, "qlrf_events_consumer_partition_lag", group="downstream", topic=topic, partition=p)
+        for p in {e.position.split("/")[1] for e in OutboxEvent.objects.all()}
+    }
+    expected = {}
+    for event in OutboxEvent.objects.all():
+        partition = int(event.position.split("/")[1])
+        expected[partition] = expected.get(partition, 0) + 1
+    assert per_partition == expected and len(expected) >= 1
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "downstream", "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False})  # fmt: skip
+    consumer.subscribe([topic])
+    read = []
+    for _ in range(60):
+        msg = consumer.poll(0.5)
+        if msg is not None and msg.error() is None:
+            read.append(msg)
+            if len(read) == 7:
+                break
+    committed_partition = read[0].partition()
+    consumer.commit(message=read[0], asynchronous=False)  # one partition moves past its first message only
+    consumer.close()
+    body = _scrape()
+    assert _sample(body, "qlrf_events_consumer_lag", transport="kafka", stream=topic, group="downstream") == 6
+    assert (
+        _sample(body, "qlrf_events_consumer_partition_lag", group="downstream", topic=topic,
+                partition=str(committed_partition))
+        == expected[committed_partition] - 1
+    )  # fmt: skip
+    assert _sample(body, "qlrf_events_consumer_lag", transport="kafka", stream=topic, group="idle") == 7
+    assert _sample(body, "qlrf_events_consumer_pending", transport="kafka", stream=topic, group="downstream") is None
+
+
+def test_kafka_lag_is_left_out_not_failed_when_the_cluster_is_unreachable(settings, tenant_a):
+    settings.QLRF_EVENTS_TRANSPORT = "kafka"
+    settings.QLRF_EVENTS_KAFKA_BOOTSTRAP, settings.QLRF_EVENTS_KAFKA_CONFIG = "127.0.0.1:1", {}
+    settings.QLRF_EVENTS_KAFKA_LAG_GROUPS = ["downstream"]
+    started = time.monotonic()
+    body = _scrape()
+    assert time.monotonic() - started < 10
+    assert "qlrf_events_backlog" in body
+    assert "qlrf_events_consumer_partition_lag{" not in body
+    assert not [line for line in body.splitlines() if line.startswith("qlrf_events_consumer_lag{") and "kafka" in line]
+
+
 def test_lag_is_left_out_not_failed_when_redis_is_unreachable(settings, tenant_a):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     body = _scrape()

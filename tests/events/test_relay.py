@@ -1,7 +1,6 @@
 """The relay publishes the outbox per organisation, in order, with a sequence, to Redis Streams and Kafka."""
 
 import json
-import uuid
 
 import pytest
 from django.core.management import call_command
@@ -78,18 +77,6 @@ def test_none_transport_sequences_events_for_the_pull_api(tenant_a):
         (1, "none", ""),
         (2, "none", ""),
     ]
-
-
-@pytest.fixture
-def kafka_mock(settings):
-    """librdkafka's in-process mock cluster (speaks the Kafka protocol); consumers reach it via its brokers."""
-    settings.QLRF_EVENTS_KAFKA_CONFIG = {"test.mock.num.brokers": "3"}
-    settings.QLRF_EVENTS_KAFKA_TOPIC_PREFIX = f"t{uuid.uuid4().hex[:8]}."
-    settings.QLRF_EVENTS_KAFKA_FLUSH_SECONDS = 10
-    transport = KafkaTransport()
-    brokers = transport.producer.list_topics(timeout=10).brokers.values()
-    yield transport, ",".join(f"{b.host}:{b.port}" for b in brokers)
-    transport.close()
 
 
 def test_kafka_idempotent_producer_publishes_with_id_header_and_org_key(kafka_mock, settings, tenant_a, tenant_b):

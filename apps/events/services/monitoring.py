@@ -3,7 +3,9 @@
 Publish errors are counted in the database (``PublishErrorCount``): every relay process adds to the same rows and
 any web process exports them, and the count survives the outage it describes (a Redis that is down cannot hold the
 count of its own failures). Consumer lag is read from the streams at scrape time (``XINFO GROUPS``): entries not yet
-delivered to each consumer group, and entries delivered but not acknowledged, per stream.
+delivered to each consumer group, and entries delivered but not acknowledged, per stream. With the ``kafka``
+transport, the lag of each group in QLRF_EVENTS_KAFKA_LAG_GROUPS is read per topic-partition of the per-family topics:
+the high watermark minus the group's committed offset (minus the low watermark when the group committed nothing).
 """
 
 from __future__ import annotations
@@ -42,14 +44,64 @@ class GroupLag:
     stream: str
     group: str
     lag: int | None  # entries not yet delivered to the group (None: Redis cannot tell, e.g. after a deletion)
-    pending: int  # delivered, not acknowledged
+    pending: int | None  # delivered, not acknowledged (None: Kafka has no such count)
 
 
-def consumer_lag() -> list[GroupLag]:
+@dataclass(frozen=True)
+class PartitionLag:
+    group: str
+    topic: str
+    partition: int
+    lag: int
+
+
+def consumer_lag(kafka: list[PartitionLag] | None = None) -> list[GroupLag]:
     """Every consumer group of the inbound stream and of the outbound events stream (when the relay publishes to
-    Redis), with its lag; an unreachable Redis yields nothing (and a warning), never a failed scrape."""
-    if not settings.REDIS_URL:
+    Redis), with its lag, and the Kafka groups' lag per topic (``kafka``: their lag per partition, when already
+    read); an unreachable Redis or Kafka yields nothing (and a warning), never a failed scrape."""
+    lags = _redis_lag() if settings.REDIS_URL else []
+    totals: dict[tuple[str, str], int] = {}
+    for item in kafka_partition_lag() if kafka is None else kafka:
+        totals[(item.topic, item.group)] = totals.get((item.topic, item.group), 0) + item.lag
+    lags.extend(GroupLag("kafka", topic, group, lag, None) for (topic, group), lag in sorted(totals.items()))
+    return lags
+
+
+def kafka_partition_lag() -> list[PartitionLag]:
+    """Lag per (group, topic, partition) of the groups in QLRF_EVENTS_KAFKA_LAG_GROUPS on our per-family topics, when
+    the relay publishes to Kafka; an unreachable cluster yields nothing (and a warning), within a few seconds."""
+    if settings.QLRF_EVENTS_TRANSPORT != "kafka" or not settings.QLRF_EVENTS_KAFKA_LAG_GROUPS:
         return []
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    from ..transports.kafka import FAMILIES, kafka_config, topic_for
+
+    wanted = {topic_for(family) for family in FAMILIES}
+    lags = []
+    for group in dict.fromkeys(settings.QLRF_EVENTS_KAFKA_LAG_GROUPS):
+        consumer = Consumer(kafka_config(**{"group.id": group, "enable.auto.commit": False,
+                                            "socket.timeout.ms": 2000}))  # fmt: skip
+        try:
+            metadata = consumer.list_topics(timeout=2)
+            partitions = [
+                TopicPartition(name, number)
+                for name, topic in sorted(metadata.topics.items())
+                if name in wanted and topic.error is None
+                for number in sorted(topic.partitions)
+            ]
+            committed = consumer.committed(partitions, timeout=2) if partitions else []
+            for tp in committed:
+                low, high = consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), timeout=2)
+                lags.append(PartitionLag(group, tp.topic, tp.partition, max(high - (tp.offset if tp.offset >= 0
+                                                                                   else low), 0)))  # fmt: skip
+        except KafkaException as exc:
+            log.warning("kafka consumer lag of %s unavailable: %s", group, exc)
+        finally:
+            consumer.close()
+    return lags
+
+
+def _redis_lag() -> list[GroupLag]:
     import redis as redis_lib
     from redis.backoff import NoBackoff
     from redis.retry import Retry
