@@ -31,6 +31,7 @@ urlpatterns = [
     path("images/", include("apps.images.urls")),
     path("", include("apps.drift.urls")),  # /drift/ and /sites/
     path("", include("apps.inventory.urls")),  # /assets/ and /scans/
+    path("", include("apps.insights.urls")),  # /insights/ (the Why? page)
     path("reports/", include("apps.evidence.urls")),
     path("drills/", include("apps.resilience.urls")),
     path("", include("apps.tenancy.urls")),

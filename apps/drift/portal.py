@@ -36,6 +36,7 @@ class HeatCell:
     cell: Cell
     rag: str | None
     query: str
+    why: str = ""  # the insights page's query for this cell (its "Why?" drill-down)
 
     @property
     def coverage(self) -> float | None:
@@ -85,7 +86,8 @@ def heatmap_build(organization, report_set: DriftReportSet, *, by: str, user) ->
             cell = cells.get((row[0], column[0]), Cell())
             rag = rag_for(organization, cell.coverage_pct)
             status = "&status=outdated" if cell.outdated else ""
-            line.append(HeatCell(row[0], column[0], cell, rag, f"environment={column[0]}&{param}={row[0]}{status}"))
+            query = f"environment={column[0]}&{param}={row[0]}{status}"
+            line.append(HeatCell(row[0], column[0], cell, rag, query, f"env={column[0]}&{param}={row[0]}"))
         heatmap.grid.append((row, line))
     return heatmap
 

@@ -6,6 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
+from apps.insights.panel import why_panel
 from apps.inventory.views import scan_panel_context
 from apps.tenancy.selectors import current_organization, organization_overview
 
@@ -59,6 +60,7 @@ class DashboardView(OrganizationPageMixin, TemplateView):
             changes=week_changes(user, organization, evaluation, report_set.total.outdated_count),
             snapshot=latest_snapshot(user, organization),
             overview=organization_overview(user, organization),
+            why=why_panel(organization),
             **scan_panel_context(user, organization),
         )
         return context
