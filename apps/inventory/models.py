@@ -114,6 +114,45 @@ class ScanRun(TenantModel):
         return round(100 * done / len(self.scopes))
 
 
+class ScanScope(TenantModel):
+    """One scope of one scan run: the unit a worker claims, applies in one transaction and reports (fan-out).
+
+    ``status`` moves pending → running (claimed, ``lease_until`` set, ``attempts`` + 1) → succeeded / suspect / failed
+    in the same transaction that applied the scope's sync. A running scope whose lease expired and whose row is not
+    locked by a live transaction lost its worker: the sweeper puts it back to pending (or fails it after
+    ``QLRF_SCAN_SCOPE_MAX_ATTEMPTS``). ``attempts`` is the fencing token: only the claim that is still current applies.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="scope_rows")
+    key = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, default="pending")
+    attempts = models.PositiveIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that holds or held it.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    discovered = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    details = models.JSONField(default=dict, blank=True, help_text="error, withheld, live — as shown on the run.")
+
+    permission_scope = "connectors"
+    project_path = "run__connector__project"
+
+    class Meta:
+        ordering = ["run", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="scanscope_unique_key")]
+        indexes = [models.Index(fields=["status", "lease_until"], name="scanscope_sweep")]
+
+    def __str__(self) -> str:
+        return f"scan {self.run_id} scope {self.key} ({self.status})"
+
+
 class Asset(TenantModel):
     """A machine normalised across platforms. Removal is soft (``removed_at``); history stays."""
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from qlrf.taskqueue import retry_on_lock
 
 from .choices import ScanTriggerChoices
 from .models import Connector, ScanRun
 from .services import ScanInProgress, scan_execute, scan_run_now
+from .services.scans import scan_scopes_sweep, scope_execute
 
 
 @retry_on_lock
@@ -15,7 +18,19 @@ def connector_scan_task(scan_run_id: int) -> str:
     run = ScanRun.objects.filter(pk=scan_run_id).first()
     if run is None:
         return "missing"
-    return scan_execute(run=run).status
+    return scan_execute(run=run, fan_out=settings.QLRF_SCAN_FAN_OUT).status
+
+
+@retry_on_lock
+def scan_scope_task(scan_run_id: int, scope_key: str) -> str:
+    """One scope of a fanned-out scan: claimed, applied once, reported (idempotent: a duplicate finds it taken)."""
+    return scope_execute(scan_run_id, scope_key)
+
+
+@retry_on_lock
+def scan_scopes_sweep_task() -> dict:
+    """The janitor of fanned-out scans: scopes whose worker died are queued again (or failed), done runs finished."""
+    return scan_scopes_sweep()
 
 
 @retry_on_lock
@@ -25,6 +40,8 @@ def connector_scheduled_scan_task(connector_id: int) -> str:
     if connector is None:
         return "disabled"
     try:
-        return scan_run_now(actor=None, connector=connector, trigger=ScanTriggerChoices.SCHEDULE).status
+        return scan_run_now(
+            actor=None, connector=connector, trigger=ScanTriggerChoices.SCHEDULE, fan_out=settings.QLRF_SCAN_FAN_OUT
+        ).status
     except ScanInProgress:
         return "skipped"

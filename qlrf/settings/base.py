@@ -358,6 +358,12 @@ QLRF_INSIGHTS_BREAKER_FAIL_MAX = env_int("INSIGHTS_BREAKER_FAIL_MAX", 3)
 QLRF_INSIGHTS_BREAKER_RESET_SECONDS = env_int("INSIGHTS_BREAKER_RESET_SECONDS", 300)
 # Image discovery (ADR 025): scans create a Site for each region/datacenter they report that has none.
 QLRF_SITES_FROM_SCANS = env_bool("SITES_FROM_SCANS", True)
+# A queued or scheduled scan is split into one task per connector scope, run by every worker at once (docs/scaling.md)
+QLRF_SCAN_FAN_OUT = env_bool("SCAN_FAN_OUT", True)
+# A claimed scope whose worker shows no life for this long is queued again (PostgreSQL: a live worker's row lock
+# keeps it; SQLite: never less than the task timeout + 60 s), up to MAX_ATTEMPTS claims, then it fails (scan partial).
+QLRF_SCAN_SCOPE_LEASE_SECONDS = env_int("SCAN_SCOPE_LEASE_SECONDS", 120)
+QLRF_SCAN_SCOPE_MAX_ATTEMPTS = env_int("SCAN_SCOPE_MAX_ATTEMPTS", 3)
 
 
 # Console logs, every record with the request id (qlrf.log): `plain` text here, `json` lines in production.

@@ -1,5 +1,8 @@
 """``inventory_sync``: stream a connector's assets into the inventory, set-based, scope by scope.
 
+A scope is synced inside one transaction that also marks its scope row done (``scans.scope_execute``), so a scope is
+applied exactly once however often its task runs; the scopes of one scan may run on many workers at once.
+
 Per batch: one SELECT of the existing fingerprints (probing the unique index), one ``INSERT … ON CONFLICT DO UPDATE``
 for new and changed assets — on PostgreSQL fed by COPY into a temporary table, elsewhere Django's
 ``bulk_create(update_conflicts=True)``, with the same semantics —, one UPDATE of ``last_seen`` for unchanged ones,
@@ -265,19 +268,19 @@ def _keep_statistics_fresh(state: SyncState, new_rows: int) -> None:
     if connection.vendor != "postgresql":
         return
     if state.new_since_analyze >= max(ANALYZE_MIN_ROWS, state.analyzed_rows):
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE inventory_asset")
         state.analyzed_rows += state.new_since_analyze
         state.new_since_analyze = 0
+        # after the scope's commit: inside it, ANALYZE would hold a lock every other worker's ANALYZE waits for
+        transaction.on_commit(_analyze, robust=True)
 
 
-def _save_scope(run: ScanRun, key: str, **values) -> None:
-    run.scopes[key] = {**run.scopes.get(key, {}), **values}
-    ScanRun.objects.filter(pk=run.pk).update(scopes=run.scopes)
+def _analyze() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE inventory_asset")
 
 
 @transaction.atomic
-def _finish_scope(state: SyncState, connector_platform: str, scope: Scope, counts: Counts) -> None:
+def _finish_scope(state: SyncState, connector_platform: str, scope: Scope, counts: Counts, info: dict) -> None:
     """After a complete scope: soft-remove what it no longer reports, emit the scope's asset events."""
     run = state.run
     vanished = vanished_assets(run, scope.key, state.seen_at)
@@ -286,9 +289,10 @@ def _finish_scope(state: SyncState, connector_platform: str, scope: Scope, count
     reason = removal_verdict(live=live, vanished=withheld)
     if reason:  # the removal guard (ADR 009): nothing removed until an engineer confirms
         counts.removed = 0
-        _save_scope(run, scope.key, status=SUSPECT, withheld=withheld, live=live, error=reason)
+        info.update(status=SUSPECT, removed=0, withheld=withheld, live=live, error=reason)
     else:
         counts.removed = assets_remove(vanished, at=state.seen_at)
+        info.update(status="succeeded", removed=counts.removed)
     for event_type, count in (
         ("asset.discovered", counts.new),
         ("asset.changed", counts.updated),
@@ -309,69 +313,80 @@ def _finish_scope(state: SyncState, connector_platform: str, scope: Scope, count
             )
 
 
-def _sync_scope(state: SyncState, connector: BaseConnector, scope: Scope) -> Counts:
+def _show_progress(state: SyncState, key: str, discovered: int) -> None:
+    """In-memory progress for an in-process caller (the CLI's bar); nothing is written while a scope is applied."""
+    if state.on_progress:
+        state.run.scopes[key] = {**state.run.scopes.get(key, {}), "status": "running", "discovered": discovered}
+        state.on_progress(state.run)
+
+
+def scope_sync(state: SyncState, connector: BaseConnector, scope: Scope, info: dict) -> Counts:
+    """Sync one scope inside the caller's transaction; ``info`` receives its outcome (status, removed, error…).
+
+    A ``ScopeFailed`` keeps the batches written so far and removes nothing; any other error undoes the scope's writes
+    (its savepoint) and fails the scope. Never raises for the scope.
+    """
     run, counts = state.run, Counts()
-    _save_scope(run, scope.key, status="running")
     try:
-        batch: list[DiscoveredAsset] = []
-        for asset in guarded_assets(connector, scope, connector_id=run.connector_id):  # circuit breaker, ADR 015
-            batch.append(asset)
-            if len(batch) >= BATCH_SIZE:
-                written = _upsert_batch(state, scope, batch)
-                counts.add(written)
-                _keep_statistics_fresh(state, written.new)
-                batch.clear()
-                _save_scope(run, scope.key, discovered=counts.discovered)
-                if state.on_progress:
-                    state.on_progress(run)
-        if batch:
-            counts.add(_upsert_batch(state, scope, batch))
-    except ScopeFailed as exc:
-        _save_scope(run, scope.key, status="failed", discovered=counts.discovered, error=exc.reason)
-        return counts
+        with transaction.atomic():  # savepoint: a database error must not poison the caller's transaction
+            try:
+                batch: list[DiscoveredAsset] = []
+                for asset in guarded_assets(connector, scope, connector_id=run.connector_id):  # breaker, ADR 015
+                    batch.append(asset)
+                    if len(batch) >= BATCH_SIZE:
+                        written = _upsert_batch(state, scope, batch)
+                        counts.add(written)
+                        _keep_statistics_fresh(state, written.new)
+                        batch.clear()
+                        _show_progress(state, scope.key, counts.discovered)
+                if batch:
+                    counts.add(_upsert_batch(state, scope, batch))
+            except ScopeFailed as exc:
+                info.update(status="failed", error=exc.reason)
+                return counts
     except Exception as exc:
         logger.exception("scope %s of scan %s failed unexpectedly", scope.key, run.pk)
-        _save_scope(
-            run,
-            scope.key,
-            status="failed",
-            discovered=counts.discovered,
-            error=f"internal error: {type(exc).__name__}: {exc}"[:500],
-        )
-        return counts
-    _finish_scope(state, run.connector.platform, scope, counts)
-    if run.scopes[scope.key].get("status") != SUSPECT:
-        _save_scope(run, scope.key, status="succeeded", discovered=counts.discovered, removed=counts.removed)
-    else:
-        _save_scope(run, scope.key, discovered=counts.discovered, removed=0)
+        info.update(status="failed", error=f"internal error: {type(exc).__name__}: {exc}"[:500])
+        return Counts(discovered=counts.discovered)
+    _finish_scope(state, run.connector.platform, scope, counts, info)
     return counts
 
 
-def inventory_sync(*, run: ScanRun, connector: BaseConnector, on_progress=None) -> Counts:
-    """Scan every scope of ``connector`` into the inventory for ``run``; return the totals. Never raises for a scope.
+def sync_prepare(*, run: ScanRun, connector: BaseConnector) -> list[Scope]:
+    """What comes before the machines, once per scan: the scopes, the images of every scope, the artifact rules.
 
-    Images first (every scope), then the artifact rules attach the new copies to their versions, then the machines
-    resolve against the registry as it stands after that; last, sites for the regions reported (ADR 025).
+    Images first (every scope), then the artifact rules attach the new copies to their versions, so the machines
+    resolve against the registry as it stands after that (ADR 025).
     """
     scopes = connector.scopes()
-    run.scopes = {scope.key: {"status": "pending", "discovered": 0} for scope in scopes}
-    ScanRun.objects.filter(pk=run.pk).update(scopes=run.scopes)
     images_sync(run=run, connector=connector, scopes=scopes)
     _apply_rules(run)
-    state = SyncState(
+    return scopes
+
+
+def sync_state(run: ScanRun, on_progress=None) -> SyncState:
+    """The per-process state of a scan's scope syncs: site/environment maps, the image resolver, the seen time."""
+    return SyncState(
         run=run,
         maps=OrgMaps.load(run.connector),
         resolver=ImageResolver.load(run.organization),
         seen_at=run.started_at,
         on_progress=on_progress,
     )
-    for scope in scopes:
-        state.totals.add(_sync_scope(state, connector, scope))
-        if on_progress:
-            on_progress(run)
+
+
+def sync_after(run: ScanRun) -> None:
+    """What comes after every scope reported: sites for the regions reported (ADR 025)."""
     if settings.QLRF_SITES_FROM_SCANS:
         sites_from_scan(connector=run.connector)
-    return state.totals
+
+
+def inventory_sync(*, run: ScanRun, connector: BaseConnector, on_progress=None) -> Counts:
+    """Scan every scope of ``connector`` into the inventory for ``run``, in this process, without finishing the run;
+    return the totals. Each scope goes through its scope row like a fanned-out one (``scans.scan_scopes_inline``)."""
+    from .scans import scan_scopes_inline
+
+    return scan_scopes_inline(run=run, connector=connector, on_progress=on_progress, finalise=False)
 
 
 def _apply_rules(run: ScanRun) -> None:
