@@ -7,6 +7,7 @@ asset is a pure function of (seed, scope, index): a re-scan with the same config
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -52,6 +53,12 @@ class SyntheticConnector(BaseConnector):
             "unmanaged_ratio": {"type": "number", "minimum": 0, "maximum": 1},
             "stopped_ratio": {"type": "number", "minimum": 0, "maximum": 1},
             "fail_scopes": {"type": "array", "items": {"type": "string"}},
+            "asset_delay_ms": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1000,
+                "description": "A pause per machine listed: a slow cloud API, for the fan-out and killed-worker tests.",
+            },
         },
     }
 
@@ -86,7 +93,10 @@ class SyntheticConnector(BaseConnector):
         refs = self.config.get("image_refs", {}).get(platform) or [[f"{platform}-image-0", 1.0]]
         choices, weights = [r[0] for r in refs], [r[1] for r in refs]
         environments = self.config.get("environments", ["dev", "staging", "prod"])
+        delay = self.config.get("asset_delay_ms", 0) / 1000
         for index in range(self._share(scope)):
+            if delay:
+                time.sleep(delay)
             unmanaged = rng.random() < self.config.get("unmanaged_ratio", 0.0)
             ref = f"unregistered-{platform}-image-{rng.randrange(5)}" if unmanaged else rng.choices(choices, weights)[0]
             state = "stopped" if rng.random() < self.config.get("stopped_ratio", 0.0) else "running"

@@ -269,7 +269,7 @@ def scope_claim(run_id: int, key: str) -> ScanScope | None:
         )
     if not claimed:
         return None
-    row.status, row.attempts = RUNNING, row.attempts + 1
+    row.status, row.attempts, row.worker = RUNNING, row.attempts + 1, worker_id()
     return row
 
 
@@ -313,8 +313,11 @@ def run_report(run_id: int) -> ScanRun | None:
         run = (
             ScanRun.objects.select_for_update(no_key=True, of=("self",))
             .select_related("connector", "organization")
-            .get(pk=run_id)
+            .filter(pk=run_id)
+            .first()
         )
+        if run is None:
+            return None
         rows = list(ScanScope.objects.filter(run_id=run_id))
         run.scopes = {row.key: _display(row) for row in sorted(rows, key=lambda r: r.position)}
         ScanRun.objects.filter(pk=run_id).update(scopes=run.scopes)
