@@ -411,8 +411,8 @@ def scan_scopes_sweep(*, run_id: int | None = None) -> dict:
 
     A running scope whose lease expired and whose row no live transaction holds lost its worker: back to pending and
     queued again, or failed once ``QLRF_SCAN_SCOPE_MAX_ATTEMPTS`` are used up. A pending scope queued longer ago
-    than the broker's redelivery time lost its message: queued again. A run whose scopes are all done but which was
-    not finished (its last worker died between the two) is finished.
+    than a lease may have lost its message (a killed cluster's prefetch): queued again. A run whose scopes are all
+    done but which was not finished (its last worker died between the two) is finished.
     """
     now = timezone.now()
     rows = ScanScope.objects.filter(run__status=ScanStatusChoices.RUNNING)
@@ -439,7 +439,9 @@ def scan_scopes_sweep(*, run_id: int | None = None) -> dict:
                     "scope %s of scan %s lost its worker (%s): queued again", row.key, row.run_id, row.worker
                 )
                 requeue.setdefault(row.run_id, []).append(row.key)
-    lost_before = now - datetime.timedelta(seconds=settings.Q_CLUSTER["retry"])
+    # a cluster prefetches messages: one killed with its pod takes them along (Redis has no acknowledgement). A pending
+    # scope queued a lease ago is queued again; a duplicate of a message still waiting is harmless (the claim).
+    lost_before = now - datetime.timedelta(seconds=lease_seconds())
     for run_pk, key in rows.filter(status=PENDING, enqueued_at__lt=lost_before).values_list("run_id", "key"):
         requeue.setdefault(run_pk, []).append(key)
     for run_pk, keys in requeue.items():
