@@ -115,7 +115,7 @@ def test_post_builds_a_pack_inline_then_download(tenant_a, world):
     response = client.post(reverse("evidence-pack-list"), {"environments": ["prod"], "to": None}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert (body["filters"]["environments"], body["member_count"], body["empty"]) == (["prod"], 11, False)
+    assert (body["filters"]["environments"], body["member_count"], body["empty"]) == (["prod"], 12, False)
     download = client_for(tenant_a.users["viewer"]).get(reverse("evidence-pack-download", args=[body["id"]]))
     data = b"".join(download.streaming_content)
     assert hashlib.sha256(data).hexdigest() == body["sha256"] == download["Digest"].removeprefix("sha-256=")

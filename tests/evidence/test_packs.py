@@ -57,6 +57,7 @@ def test_pack_holds_exactly_the_expected_members_with_correct_hashes(tenant_a, w
             "images/channel-history.csv",
             "images/ubuntu-2204-base/1.0.0/contract.json",
             "images/ubuntu-2204-base/1.1.0/contract.json",
+            "insights/causes.json",
         ]
     )
     assert list(members) == [*expected, "index.json"]  # fixed order: sorted paths, the index last
@@ -66,7 +67,7 @@ def test_pack_holds_exactly_the_expected_members_with_correct_hashes(tenant_a, w
         "qlrf (Resilience Fabric)",
         "0.1.0",
         False,
-        13,
+        14,
     )
     assert index["organization"] == {"slug": "alpha", "name": "Alpha"}
     assert index["filters"] == {"environments": [], "from": None, "to": timezone.now().date().isoformat()}
@@ -95,6 +96,12 @@ def test_pack_holds_exactly_the_expected_members_with_correct_hashes(tenant_a, w
     assert {line.split(",")[3] for line in outdated[1:]} == {"prod"}
     summary = members["drift/summary.csv"].decode("utf-8-sig").splitlines()
     assert summary[-1].split(",")[3:10] == ["10", "4", "6", "0", "0", "0", "40.0"]
+    (insight,) = json.loads(members["insights/causes.json"])
+    assert insight["provenance"] == {"kind": "deterministic", "template_id": "explain", "template_version": 1}
+    top = insight["causes"][0]
+    expected_top = (1, "grace_ended", 6, ["prod", "ubuntu-2204-base@1.1.0"])
+    assert (top["rank"], top["kind"], top["machines"], top["key"]) == expected_top
+    assert insight["scope"]["snapshot_id"] == by_path["drift/summary.csv"]["source"]["pk"]
     text = pdf_text(members["drift/report.pdf"])
     assert "Detailed drift report" in text and "Outdated machines (6)" in text and "40.0%" in text
     for info in zipfile.ZipFile(io.BytesIO(data)).infolist():
@@ -112,7 +119,7 @@ def test_regeneration_is_byte_identical_and_verify_passes(tenant_a, world, tmp_p
     path = tmp_path / "pack.zip"
     path.write_bytes(_read(first))
     result = pack_verify(path)
-    assert (result.ok, result.checked, result.problems) == (True, 13, [])
+    assert (result.ok, result.checked, result.problems) == (True, 14, [])
 
 
 def test_environment_filter_keeps_only_that_environment(tenant_a, world):
@@ -126,6 +133,8 @@ def test_environment_filter_keeps_only_that_environment(tenant_a, world):
     assert [row.split(",")[0] for row in summary[1:]] == ["prod", ""]
     assert summary[-1].split(",")[3:10] == ["6", "0", "6", "0", "0", "0", "0.0"]
     assert _index(_read(pack))["filters"]["environments"] == ["prod"]
+    (insight,) = json.loads(members["insights/causes.json"])
+    assert insight["scope"]["environment"] == "prod" and insight["causes"][0]["machines"] == 6
 
 
 def _backdate(table: str, column: str, pk: int, moment) -> None:
@@ -231,7 +240,7 @@ def test_a_tampered_pack_fails_verify_with_each_mismatch(tenant_a, world, tmp_pa
     good = tmp_path / "good.zip"
     good.write_bytes(_read(pack))
     call_command("evidence_pack_verify", str(good))
-    assert "OK, 13 members match index.json" in capsys.readouterr().out
+    assert "OK, 14 members match index.json" in capsys.readouterr().out
     tampered = tmp_path / "tampered.zip"
     sbom = next(p for p in zip_members(_read(pack)) if "/sbom/" in p and "1.0.0" in p)
     with zipfile.ZipFile(good) as source, zipfile.ZipFile(tampered, "w") as target:

@@ -240,6 +240,7 @@ def drift_members(scope: PackScope) -> list[Member]:
 
     source = {"model": "drift.driftsnapshot", "pk": snapshot.pk}
     return [
+        *insight_members(scope, snapshot),
         Member(
             "drift/outdated.csv",
             "text/csv",
@@ -256,6 +257,23 @@ def drift_members(scope: PackScope) -> list[Member]:
             lambda: csv_lines(DRIFT_HEADER, itertools.chain(drift_rows(report.reports), drift_rows([report.total]))),
         ),
     ]
+
+
+def insight_members(scope: PackScope, snapshot) -> list[Member]:
+    """The top causes of each environment in scope (or of the organisation) as of the drift snapshot, with their
+    provenance (deterministic template, or which model), as JSON."""
+    from apps.insights.evidence import insight_as_of
+
+    environments = scope.environments or (None,)
+    summaries = [
+        insight_as_of(scope.organization, environment=environment, at=snapshot.taken_at) for environment in environments
+    ]
+    summaries = [summary for summary in summaries if summary is not None]
+    if not summaries:
+        return []
+    source = {"model": "drift.driftsnapshot", "pk": snapshot.pk}
+    body = _json_bytes(summaries)
+    return [Member("insights/causes.json", "application/json", source, snapshot.taken_at, lambda: iter([body]))]
 
 
 def _audit_lines(events) -> Iterator[bytes]:

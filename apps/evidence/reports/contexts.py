@@ -12,6 +12,7 @@ from apps.compliance.models import SignatureVerification
 from apps.compliance.selectors import version_badges_for
 from apps.drift.selectors import DriftFilters, drift_outdated_list, drift_report_build, drift_trend
 from apps.images.models import ChannelAssignment, ImageVersion
+from apps.insights.evidence import insight_as_of
 from apps.inventory.models import Asset
 from apps.inventory.selectors import assets_present_at
 from apps.resilience.selectors import drill_summaries
@@ -119,6 +120,7 @@ def executive_context(organization, *, user, params) -> tuple[dict, datetime.dat
         "posture": _posture(organization, user, environment, report.as_of),
         "changes": _changes(organization, user, environment, at),
         "drills": drill_summaries(organization, at=at, environment=environment),
+        "insight": insight_as_of(organization, environment=environment, at=report.as_of),
     }
     return context, at
 
