@@ -61,7 +61,9 @@ def insight_get(organization, scope: InsightScope, *, rephrase=None) -> Insight:
     try:
         with transaction.atomic():
             Insight.objects.filter(organization=organization, scope_key=key, generation=gen).delete()  # expired
-            return Insight.objects.create(organization=organization, scope_key=key, generation=gen, **fields)
+            created = Insight.objects.create(organization=organization, scope_key=key, generation=gen, **fields)
+        # read back: a first answer and a cached one are then the same data (jsonb orders object keys its own way)
+        return Insight.objects.get(pk=created.pk)
     except IntegrityError:  # another worker stored the same answer first: use it
         found = _current(organization, key, gen, timezone.now())
         if found is None:
