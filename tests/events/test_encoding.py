@@ -8,7 +8,7 @@ import pytest
 
 from apps.events.encoding import parse_structured, structured, structured_join
 from apps.events.models import OutboxEvent, envelope_attributes
-from apps.events.services.relay import _heads, _pending_rows, outgoing, relay_pass
+from apps.events.services.relay import _heads, _iso, _pending_rows, outgoing, relay_pass
 from apps.events.transports import transport_get
 
 from .conftest import version_events
@@ -33,7 +33,7 @@ def test_heads_and_join_give_the_sdk_bytes(subject, occurred_at):
     )  # fmt: skip
     sdk = structured({**attributes, "data": DATA})
     assert structured_join(attributes, json.dumps(DATA)) == sdk
-    head = _heads("acme")(event_id, "image.version.published", occurred_at, 1, subject)
+    head = _heads("acme")(event_id, "image.version.published", _iso(occurred_at), 1, subject)
     assert f'{head}, "sequence": 42, "data": {json.dumps(DATA)}}}'.encode() == sdk
 
 
@@ -53,6 +53,9 @@ def test_rows_the_relay_reads_encode_to_the_stored_envelope(tenant_a):
 
     events = version_events(tenant_a.organization, 3)
     OutboxEvent.objects.filter(pk=events[1].pk).update(subject='Zürich "q"', payload={"x": "東京", "y": [1.25, None]})
+    for event, occurred_at in zip(events, TIMES, strict=True):  # whole seconds, trailing zeros: the text as isoformat
+        OutboxEvent.objects.filter(pk=event.pk).update(occurred_at=occurred_at)
+    events = [event for _time, event in sorted(zip(TIMES, events, strict=True), key=lambda pair: pair[0])]
     with transaction.atomic(), connection.cursor() as cursor:
         rows = _pending_rows(cursor, tenant_a.organization.pk, "alpha", 10)
         after_first = _pending_rows(cursor, tenant_a.organization.pk, "alpha", 10, rows[0][4])
