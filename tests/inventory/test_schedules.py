@@ -44,15 +44,27 @@ def test_the_schedule_runs_a_scan_through_the_broker(tenant_a, monkeypatch, sett
     scheduler(broker=broker)
     assert broker.queue_size() == 1
     assert ScanRun.objects.count() == 0  # queued in the broker, not run inline
-    task_queue, result_queue, event = Queue(), Queue(), Event()
-    event.set()
-    pusher(task_queue, event, broker=broker)
-    task_queue.put("STOP")
-    worker(task_queue, result_queue, Value("f", -1))
-    result_queue.put("STOP")
-    monitor(result_queue, broker=broker)
+
+    def one_pass():  # the cluster's pusher, one worker and the monitor, each for what the broker holds now
+        task_queue, result_queue, event = Queue(), Queue(), Event()
+        event.set()
+        pusher(task_queue, event, broker=broker)
+        task_queue.put("STOP")
+        worker(task_queue, result_queue, Value("f", -1))
+        result_queue.put("STOP")
+        monitor(result_queue, broker=broker)
+
+    one_pass()
     run = ScanRun.objects.get(connector=connector)
+    assert run.status == "running"  # fanned out: one task per scope queued
+    assert Success.objects.get(func="apps.inventory.tasks.connector_scheduled_scan_task").result == "running"
+    for _ in range(10):
+        if not broker.queue_size():
+            break
+        one_pass()
+    run.refresh_from_db()
     assert (run.status, run.trigger, run.new) == ("succeeded", "schedule", 6)
-    assert Success.objects.get(func="apps.inventory.tasks.connector_scheduled_scan_task").result == "succeeded"
+    scope_results = Success.objects.filter(func="apps.inventory.tasks.scan_scope_task").values_list("result", flat=True)
+    assert sorted(scope_results) == ["succeeded", "succeeded"]  # one per scope (two regions)
     assert Schedule.objects.get(name=connector.schedule_name).next_run > timezone.now()
     assert type(broker).__name__ == ("Redis" if settings.REDIS_URL else "ORM")
