@@ -2,7 +2,8 @@
 
 A *checked token* is a word holding a digit, or one of ``@ _ / :``, or an inner hyphen (ami-0abc, web@1.2.0,
 2026-03-01, lt-0abc:3, us-east-1, 12, 40.5%). Plain words (the, region, outdated) are free. Numbers compare by value
-(12 = 12.0); a date matches any timestamp of the facts on that day.
+(12 = 12.0); a date matches any timestamp of the facts on that day. Spelled-out numbers (two … twenty, thirty …
+ninety, hundred, thousand, dozen) are checked by value too; "one" is not (it is as often a pronoun).
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ import re
 TOKEN = re.compile(r"[A-Za-z0-9][\w.@:/+-]*[A-Za-z0-9%]|\d")
 NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?%?")
 CHECKED = re.compile(r"\d|[@_/:]|\w-\w")
+_UNITS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen"
+_TENS = ["eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+WORDS = {word: value for value, word in enumerate(_UNITS.split(), start=2)}
+WORDS.update(zip(_TENS, [18, 19, 20, 30, 40, 50, 60, 70, 80, 90], strict=True))
+WORDS.update(hundred=100, thousand=1000, dozen=12)
 
 
 def _normal(token: str) -> set[str]:
@@ -43,6 +49,11 @@ def ungrounded(answer: str, allowed: set[str]) -> str | None:
     """The first checked token of ``answer`` not in ``allowed``, or None when every one is grounded."""
     for token in TOKEN.findall(answer):
         token = token.strip(".,;:()[]'\"")
+        word = WORDS.get(token.lower())
+        if word is not None:
+            if str(word) not in allowed:
+                return token
+            continue
         if not token or not CHECKED.search(token):
             continue
         if not (_normal(token) & allowed):
