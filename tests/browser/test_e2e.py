@@ -29,8 +29,11 @@ def serious_violations(page) -> list[str]:
 def test_red_cell_to_outdated_asset_in_three_clicks(page, live_server, tenant_a, fleet, screenshots):
     log_in(page, live_server, tenant_a.users["viewer"])
     page.screenshot(path=str(screenshots / "dashboard-desktop.png"), full_page=True)
-    red = page.locator("td.heat-red a")
+    red = page.locator("td.heat-red a.heat-link")
     expect(red).to_have_count(1)
+    why = page.locator("td.heat-red a.heat-why")  # the cell's own "Why?" (issue #16), beside its figures
+    expect(why).to_have_count(1)
+    expect(why).to_have_attribute("href", re.compile(r"/insights/\?.+"))
     expect(red).to_contain_text("Red")
     expect(red).to_contain_text("22.2%")  # 2 of 9: the stopped machine on an old image counts
     red.click()  # click 1

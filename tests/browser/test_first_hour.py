@@ -19,7 +19,7 @@ def test_the_first_hour_from_a_red_cell_to_an_images_sbom_diff_and_signature(pag
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Acme Corp")
 
-    red = page.locator("td.heat-red a")
+    red = page.locator("td.heat-red a.heat-link")
     expect(red.first).to_be_visible()
     assert red.count() >= 1
     page.screenshot(path=str(screenshots / "first-hour-dashboard.png"), full_page=True)
