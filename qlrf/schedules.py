@@ -24,6 +24,7 @@ RECURRING = (
     Recurring("compliance-upload-jobs-resume", "apps.compliance.tasks.upload_jobs_resume_task", 10),
     Recurring("resilience-drill-janitor", "apps.resilience.tasks.drill_janitor_task", 10),
     Recurring("inventory-scan-scopes-sweep", "apps.inventory.tasks.scan_scopes_sweep_task", 1),
+    Recurring("insights-prune", "apps.insights.tasks.insights_prune_task", 24 * 60),
 )
 
 

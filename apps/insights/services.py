@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -69,3 +70,18 @@ def insight_get(organization, scope: InsightScope, *, rephrase=None) -> Insight:
         if found is None:
             raise
         return found
+
+
+def insights_prune(*, now: datetime.datetime | None = None) -> int:
+    """Delete stored answers older than ``QLRF_INSIGHTS_RETENTION_DAYS``; return how many.
+
+    An insight is a cache with provenance: a pruned answer is recomputed from the data (and its snapshot, for an as-of
+    question) the next time it is asked, so only the record of what was shown then is lost — kept for the retention
+    window, as the evidence packs that quote one keep their own copy (``insights/causes.json``).
+    """
+    days = settings.QLRF_INSIGHTS_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    deleted, _ = Insight.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

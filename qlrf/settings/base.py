@@ -356,6 +356,7 @@ QLRF_INSIGHTS_TIMEOUT_SECONDS = env_int("INSIGHTS_TIMEOUT_SECONDS", 20)
 QLRF_INSIGHTS_RETRIES = env_int("INSIGHTS_RETRIES", 2)
 QLRF_INSIGHTS_BREAKER_FAIL_MAX = env_int("INSIGHTS_BREAKER_FAIL_MAX", 3)
 QLRF_INSIGHTS_BREAKER_RESET_SECONDS = env_int("INSIGHTS_BREAKER_RESET_SECONDS", 300)
+QLRF_INSIGHTS_RETENTION_DAYS = env_int("INSIGHTS_RETENTION_DAYS", 90)
 # Image discovery (ADR 025): scans create a Site for each region/datacenter they report that has none.
 QLRF_SITES_FROM_SCANS = env_bool("SITES_FROM_SCANS", True)
 # A queued or scheduled scan is split into one task per connector scope, run by every worker at once (docs/scaling.md)
