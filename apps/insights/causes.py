@@ -19,6 +19,15 @@ CAUSE_KINDS = (
     "unregistered_image_spreading",
     "grace_ended",
 )
+# What the portal calls each kind (the API and packs keep the stable kind)
+CAUSE_TITLES = {
+    "revoked_version_running": "Revoked version still running",
+    "region_without_copy": "Region without a copy of the golden image",
+    "template_pinned_old_image": "Launch template or scale set pinned to an old image",
+    "connector_scope_failing": "Connector scope failing, machines stale",
+    "unregistered_image_spreading": "Unregistered image spreading",
+    "grace_ended": "Promoted, grace period ended",
+}
 
 
 def _days(later: str | None, earlier: str | None) -> int | None:

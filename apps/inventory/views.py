@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.generic import TemplateView
 
 from apps.tenancy.models import Environment, Site
@@ -126,6 +127,10 @@ class AssetListView(LoginRequiredMixin, TemplateView):
             asset.baseline = baseline_for(evaluation, asset)
             asset.days_behind = days_behind(asset.outdated_since, evaluation.at)
         context.update(page=page, sort=sort, evaluated_at=evaluation.at, **self._choices(user, organization, params))
+        if status in ("outdated", "unmanaged", "stale", ""):
+            # a heatmap cell's drill-down: its "Why?" (issue #16) is the insight of the same scope
+            scope = {"env": params.get("environment"), "site": params.get("site"), "platform": params.get("platform")}
+            context["why_query"] = urlencode({key: value for key, value in scope.items() if value})
         return context
 
     @staticmethod

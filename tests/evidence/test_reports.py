@@ -87,7 +87,7 @@ def test_viewer_downloads_the_executive_pdf_with_the_drift_figures(tenant_a, wor
     assert any(line.startswith("• 3 channel changes: ubuntu-2204-base/prod — → 1.0.0;") for line in lines)
     assert "• 2 signature checks, 2 not verified" in lines
     assert "Why: top causes" in text and "Source: deterministic (explain v1)." in lines
-    assert "1 graceended (prod · 6 100.0% 1.0 high Roll the machines of prod to" in lines  # wrapped table cells
+    assert "1 Promoted, grace period 6 100.0% 1.0 high Roll the machines of prod to" in lines  # wrapped table cells
 
 
 def test_detailed_drift_pdf_and_csv_from_the_portal(tenant_a, world):

@@ -25,7 +25,8 @@ def test_the_dashboard_shows_the_why_panel_with_links_per_environment(tenant_a, 
     assert f'<a class="heat-why" href="{reverse("insights:why")}?env=prod&amp;site=aws-eu">Why?</a>' in page
     assert "env=prod&amp;site=aws-us" not in page  # a cell without drift has no Why? link
     cell = client_for(tenant_a.users["viewer"]).get(reverse("insights:why"), {"env": "prod", "site": "aws-eu"})
-    assert "site aws-eu" in cell.content.decode() and "#1 graceended: 12 machines" in cell.content.decode()
+    cell_page = cell.content.decode()
+    assert "site aws-eu" in cell_page and "#1 Promoted, grace period ended: 12 machines" in cell_page
 
 
 def test_the_environment_page_lists_causes_and_machines(tenant_a, fleet):
@@ -33,7 +34,7 @@ def test_the_environment_page_lists_causes_and_machines(tenant_a, fleet):
     page = response.content.decode()
     assert response.status_code == 200
     assert "environment prod" in page and "gracenended" not in page
-    assert "#1 graceended: 12 machines" in page
+    assert "#1 Promoted, grace period ended: 12 machines" in page
     assert "Roll the machines of prod to ubuntu-2204-base@1.1.0" in page
 
 
@@ -68,3 +69,15 @@ def test_another_tenant_sees_only_its_own_fleet(tenant_b, fleet):
 
 def test_anonymous_is_sent_to_login(client, fleet):
     assert client.get(reverse("insights:why")).status_code == 302
+
+
+def test_a_cells_drill_down_links_to_the_same_scopes_why(tenant_a, sites, fleet):
+    client = client_for(tenant_a.users["viewer"])
+    page = client.get(
+        reverse("inventory:asset-list"), {"environment": "prod", "site": "aws-eu", "status": "outdated"}
+    ).content.decode()
+    assert f'<a class="why-link" href="{reverse("insights:why")}?env=prod&amp;site=aws-eu">' in page
+    why = client.get(reverse("insights:why"), {"env": "prod", "site": "aws-eu"}).content.decode()
+    assert "#1 Promoted, grace period ended: 12 machines" in why
+    compliant = client.get(reverse("inventory:asset-list"), {"status": "compliant"}).content.decode()
+    assert "why-link" not in compliant  # nothing drifts in that list: no "Why?"
