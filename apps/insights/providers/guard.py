@@ -10,6 +10,7 @@ from limits import parse
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from qlrf.api.throttling import limiter
+from qlrf.breakers import breaker_storage
 
 from .wire import CALLS, Answer, transient_errors
 
@@ -20,22 +21,13 @@ class LimitReached(Exception):
     """The organisation used its model requests or tokens for today."""
 
 
-def _storage(name: str):
-    if not settings.REDIS_URL:
-        return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    return pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, client, namespace=name)
-
-
 def breaker(organization_id: int, kind: str) -> pybreaker.CircuitBreaker:
     name = f"qlrf:breaker:insights:{organization_id}:{kind}"
     if name not in _breakers:
         _breakers[name] = pybreaker.CircuitBreaker(
             fail_max=settings.QLRF_INSIGHTS_BREAKER_FAIL_MAX,
             reset_timeout=settings.QLRF_INSIGHTS_BREAKER_RESET_SECONDS,
-            state_storage=_storage(name),
+            state_storage=breaker_storage(name),
             name=name,
             throw_new_error_on_trip=False,
         )

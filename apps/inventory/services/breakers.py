@@ -12,19 +12,12 @@ from collections.abc import Iterator
 import pybreaker
 from django.conf import settings
 
+from qlrf.breakers import breaker_storage
+
 from ..connectors.base import BaseConnector, DiscoveredAsset, Scope, ScopeFailed
 
 CIRCUIT_OPEN = "circuit open"
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
-
-
-def _storage(name: str):
-    if not settings.REDIS_URL:
-        return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    return pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, client, namespace=name)
 
 
 def scope_breaker(connector_id: int, scope: Scope) -> pybreaker.CircuitBreaker:
@@ -34,7 +27,7 @@ def scope_breaker(connector_id: int, scope: Scope) -> pybreaker.CircuitBreaker:
         _breakers[name] = pybreaker.CircuitBreaker(
             fail_max=settings.QLRF_BREAKER_FAIL_MAX,
             reset_timeout=settings.QLRF_BREAKER_RESET_SECONDS,
-            state_storage=_storage(name),
+            state_storage=breaker_storage(name),
             name=name,
             throw_new_error_on_trip=False,  # the failure that trips the breaker keeps its own reason
         )
