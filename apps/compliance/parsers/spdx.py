@@ -20,6 +20,7 @@ from .findings import ValidationFinding, license_findings
 from .results import PackageRecord, ParsedSbom
 from .spdx_schema import schema_faults
 from .spdx_tagvalue import tag_value_parser
+from .spdx_tagvalue_reader import SimpleDocument, read_simple
 
 SUPPORTED_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
 _NO_VALUE = ("NOASSERTION", "NONE", "")
@@ -97,30 +98,77 @@ class SpdxTagValueParser:
 
     @classmethod
     def parse(cls, doc: RawDocument) -> ParsedSbom:
-        """Check the version line, then parse with the spdx-tools tag-value grammar."""
-        match = _TAG_VERSION_RE.search(doc.text)
-        assert match is not None  # accepts() guarantees it
-        line = f"line {doc.text.count(chr(10), 0, match.start(1)) + 1}"
-        version = _check_version(match.group(1), line)
-        parser = tag_value_parser()  # spdx-tools' grammar, one parser per document (spdx_tagvalue.py)
-        text, repaired = _default_tag_download_locations(doc.text)
-        try:
-            document = parser.parse(text)
-        except SPDXParsingError as exc:
-            raise _parsing_error(exc, "line 1") from exc
-        declared = Counter(m.group(1) for m in _TAG_RELATIONSHIP_RE.finditer(doc.text))
-        counts = {
-            "files": len(document.files),
-            "snippets": len(document.snippets),
+        """Check the version line; read a header + packages + relationships document directly
+        (``spdx_tagvalue_reader``), any other through spdx-tools' tag-value grammar — the same result either way."""
+        version = _tag_version(doc.text)
+        simple = read_simple(doc.text)
+        if simple is not None:
+            return _simple_result(simple, version, dict(Counter(kind for _s, kind, _t in simple.relationships)))
+        return tag_value_by_grammar(doc.text, version)
+
+
+def _tag_version(text: str) -> str:
+    match = _TAG_VERSION_RE.search(text)
+    assert match is not None  # accepts() guarantees it
+    return _check_version(match.group(1), f"line {text.count(chr(10), 0, match.start(1)) + 1}")
+
+
+def _declared_relationships(text: str) -> dict[str, int]:
+    return dict(Counter(m.group(1) for m in _TAG_RELATIONSHIP_RE.finditer(text)))
+
+
+def tag_value_by_grammar(text: str, version: str) -> ParsedSbom:
+    """A tag-value document read by spdx-tools' grammar (every shape; the reference the direct reader is held to)."""
+    parser = tag_value_parser()  # one parser per document (spdx_tagvalue.py)
+    repaired_text, repaired = _default_tag_download_locations(text)
+    try:
+        document = parser.parse(repaired_text)
+    except SPDXParsingError as exc:
+        raise _parsing_error(exc, "line 1") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # spdx-tools' own fault on some invalid lines (its error rule for a Relationship line raises KeyError): the
+        # document is still invalid, and the user hears it in the document's terms, never as a stack trace
+        raise DocumentError("invalid_document", _grammar_fault(exc), "line 1") from exc
+    counts = {"files": len(document.files), "snippets": len(document.snippets), "document_describes": 0}
+    result = _to_result(document, version, "tag-value", _declared_relationships(text), counts)
+    findings = repaired + license_findings(result.packages, path_of=lambda index: f"package {index + 1}")
+    return replace(result, findings=tuple(findings))
+
+
+def _grammar_fault(exc: Exception) -> str:
+    tag = exc.args[0] if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str) else ""
+    if tag.isalpha():
+        return f"a {tag} line has a value SPDX tag-value does not allow there"
+    return "the document could not be read as SPDX tag-value: a line's value does not fit its tag"
+
+
+def _simple_result(simple: SimpleDocument, version: str, declared: dict[str, int]) -> ParsedSbom:
+    doc_id = simple.creation_info.spdx_id
+    findings = [_missing_download(f"line {line}", name) for line, name in simple.missing_download]
+    findings += license_findings(simple.packages, path_of=lambda index: f"package {index + 1}")
+    return ParsedSbom(
+        format="spdx",
+        spec_version=version,
+        encoding="tag-value",
+        name=simple.creation_info.name,
+        packages=simple.packages,
+        relationships=declared,
+        describes=tuple(
+            target for source, kind, target in simple.relationships if kind == "DESCRIBES" and source == doc_id
+        ),
+        serial=simple.creation_info.document_namespace,
+        counts={
+            "files": 0,
+            "snippets": 0,
             "document_describes": 0,
-        }
-        result = _to_result(document, version, "tag-value", dict(declared), counts)
-        findings = repaired + license_findings(result.packages, path_of=lambda index: f"package {index + 1}")
-        return replace(result, findings=tuple(findings))
+            "relationships_effective": len(simple.relationships),
+        },
+        findings=tuple(findings),
+    )
 
 
-_TAG_SECTION_RE = re.compile(r"^\s*(PackageName|FileName|SnippetSPDXID|LicenseID):", re.MULTILINE)
-_TAG_DOWNLOAD_RE = re.compile(r"^\s*PackageDownloadLocation:", re.MULTILINE)
+_TAG_SECTION_RE = re.compile(r"^[ \t]*(PackageName|FileName|SnippetSPDXID|LicenseID):", re.MULTILINE)
+_TAG_DOWNLOAD_RE = re.compile(r"^[ \t]*PackageDownloadLocation[ \t]*:", re.MULTILINE)
 
 
 _READ_DIRECTLY = ("packages", "relationships", "documentDescribes")
