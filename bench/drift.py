@@ -609,7 +609,7 @@ def phase_report(args) -> dict:
         parts["drift_evaluate"] = clock["seconds"]
         with timed() as clock:
             cells, outdated = live_cells(organization, evaluation)
-        parts["live_cells (windowed top-20 outdated)"] = clock["seconds"]
+        parts["live_cells (first 20 outdated per cell)"] = clock["seconds"]
         with timed() as clock:
             built = build_report_set(organization, cells, evaluation.at, source="live", outdated_by_cell=outdated)
         parts["build_report_set (roll-ups)"] = clock["seconds"]

@@ -11,7 +11,9 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import BooleanField, Case, Count, DateTimeField, Max, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.images.models import ChannelAssignment, ImageVersion
@@ -57,6 +59,8 @@ class Evaluation:
     labels: dict[int, str] = field(default_factory=dict)  # version id → family@version
     stale: Q = field(default_factory=Q)  # which assets were stale at ``at`` (see ``stale_condition``)
     excludes_not_running: bool = False  # the organisation leaves stopped machines out of coverage
+    # (environment, platform, site, version) groups holding outdated assets: where ``first_outdated`` looks
+    outdated_groups: set[tuple[int | None, str, int | None, int]] = field(default_factory=set)
 
 
 class Rules:
@@ -157,6 +161,9 @@ def drift_evaluate(organization, at: datetime.datetime | None = None) -> Evaluat
                 cell.compliant += count
             else:
                 cell.outdated += count
+                evaluation.outdated_groups.add(
+                    (group["environment_id"], group["platform"], group["site_id"], group["image_version_id"])
+                )
                 if cell.oldest_drift is None or verdict.outdated_since < cell.oldest_drift:
                     cell.oldest_drift = verdict.outdated_since
     return evaluation
@@ -185,3 +192,57 @@ def outdated_assets(organization, evaluation: Evaluation):
             When(state__in=NOT_RUNNING_STATES, then=Value(False)), default=Value(True), output_field=BooleanField()
         ),
     ).select_related("environment", "site", "image_version__family")
+
+
+def first_outdated(organization, evaluation: Evaluation, limit: int) -> dict[tuple, list[tuple]]:
+    """Per cell (environment id, platform, site id), its first ``limit`` outdated assets by (outdated since, instance
+    id), as ``(outdated_since, instance_id, version_id, name)``.
+
+    Within a (cell, version) group every asset has the same ``outdated_since``, so a cell's first assets are the
+    first ``limit`` by instance id of each of its groups, merged: ``ORDER BY instance_id LIMIT n`` per group, an index
+    range scan (``asset_cell_version``) instead of a second pass over the fleet. On PostgreSQL all groups go in one
+    statement (a ``LATERAL`` join over the groups, per kind of missing environment/site: at most four statements, the
+    group query compiled once each); elsewhere (the embedded SQLite default, small fleets) one query per group.
+    """
+    base = fleet_at(organization, evaluation.at, evaluation.stale).filter(stale=False)
+    if evaluation.excludes_not_running:
+        base = base.exclude(state__in=NOT_RUNNING_STATES)
+    groups = sorted(evaluation.outdated_groups, key=repr)
+    rows = _lateral_rows(base, groups, limit) if connection.vendor == "postgresql" else _group_rows(base, groups, limit)
+    by_cell: dict[tuple, list[tuple]] = defaultdict(list)
+    for env_id, platform, site_id, version_id, instance_id, name in rows:
+        since = evaluation.verdicts[(env_id, version_id)].outdated_since
+        by_cell[(env_id, platform, site_id)].append((since, instance_id, version_id, name))
+    return {cell: sorted(found)[:limit] for cell, found in by_cell.items()}
+
+
+def _group_rows(base, groups: list[tuple], limit: int):
+    for env_id, platform, site_id, version_id in groups:
+        first = base.filter(environment_id=env_id, platform=platform, site_id=site_id, image_version_id=version_id)
+        for instance_id, name in first.order_by("instance_id").values_list("instance_id", "name")[:limit]:
+            yield env_id, platform, site_id, version_id, instance_id, name
+
+
+def _lateral_rows(base, groups: list[tuple], limit: int):
+    """``(VALUES groups) g CROSS JOIN LATERAL (the group's first assets)``, the group query compiled once by the ORM
+    with the group's columns as references to ``g``; a missing environment or site is ``IS NULL`` (an index lookup),
+    so groups are sent in one statement per combination of missing ones."""
+    kinds: dict[tuple[bool, bool], list[tuple]] = defaultdict(list)
+    for group in groups:
+        kinds[(group[0] is None, group[2] is None)].append(group)
+    for (no_env, no_site), members in kinds.items():
+        inner = base.filter(platform=RawSQL("g.platform", []), image_version_id=RawSQL("g.version", []))
+        inner = inner.filter(environment__isnull=True) if no_env else inner.filter(environment_id=RawSQL("g.env", []))
+        inner = inner.filter(site__isnull=True) if no_site else inner.filter(site_id=RawSQL("g.site", []))
+        inner_sql, inner_params = (
+            inner.order_by("instance_id").values_list("instance_id", "name")[:limit].query.sql_with_params()
+        )
+        values = ", ".join(["(%s::bigint, %s::text, %s::bigint, %s::bigint)"] * len(members))
+        # only placeholders and the ORM's compiled SQL are formatted in; every value is a parameter
+        sql = (
+            "SELECT g.env, g.platform, g.site, g.version, found.instance_id, found.name "  # noqa: S608
+            f"FROM (VALUES {values}) AS g(env, platform, site, version) CROSS JOIN LATERAL ({inner_sql}) AS found"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for member in members for value in member] + list(inner_params))
+            yield from cursor.fetchall()

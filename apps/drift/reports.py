@@ -11,7 +11,7 @@ from django.db.models.functions import RowNumber
 from apps.tenancy.models import Environment, Site
 
 from .choices import NOT_RUNNING_STATES, RagChoices
-from .engine import Cell, Evaluation, outdated_assets
+from .engine import Cell, Evaluation, first_outdated
 from .models import DriftSnapshot, DriftSnapshotAsset
 
 INLINE_OUTDATED = 20
@@ -175,30 +175,14 @@ def build_report_set(
 
 
 def live_cells(organization, evaluation: Evaluation) -> tuple[dict, dict]:
-    """Cells keyed by slugs, and up to INLINE_OUTDATED outdated assets per cell (one windowed query)."""
+    """Cells keyed by slugs, and up to INLINE_OUTDATED outdated assets per cell (``engine.first_outdated``)."""
     envs = dict(Environment.objects.filter(organization=organization).values_list("id", "slug"))
     sites = dict(Site.objects.filter(organization=organization).values_list("id", "slug"))
     cells = {(envs.get(e), p, sites.get(s)): cell for (e, p, s), cell in evaluation.cells.items()}
-    ranked = (
-        outdated_assets(organization, evaluation)
-        .select_related(None)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("environment_id"), F("platform"), F("site_id")],
-                order_by=[F("outdated_since").asc(), F("instance_id").asc()],
-            )
-        )
-        .filter(rank__lte=INLINE_OUTDATED)
-        .values_list(
-            "instance_id", "name", "platform", "environment_id", "site_id", "image_version_id", "outdated_since"
-        )
-    )  # seven columns, not every column of four joined models (the version's contract JSON included)
     outdated: dict[tuple, list[OutdatedAsset]] = {}
-    for instance_id, name, platform, env_id, site_id, version_id, since in ranked:
-        verdict = evaluation.verdicts[(env_id, version_id)]
+    for (env_id, platform, site_id), first in first_outdated(organization, evaluation, INLINE_OUTDATED).items():
         key = (envs.get(env_id), platform, sites.get(site_id))
-        outdated.setdefault(key, []).append(
+        outdated[key] = [
             OutdatedAsset(
                 instance_id=instance_id,
                 name=name,
@@ -206,12 +190,13 @@ def live_cells(organization, evaluation: Evaluation) -> tuple[dict, dict]:
                 environment=key[0] or "",
                 site=key[2] or "",
                 version=evaluation.labels[version_id],
-                baseline=verdict.baseline,
+                baseline=evaluation.verdicts[(env_id, version_id)].baseline,
                 days_behind=_days(since, evaluation.at),
                 outdated_since=since,
-                reason=verdict.reason,
+                reason=evaluation.verdicts[(env_id, version_id)].reason,
             )
-        )
+            for since, instance_id, version_id, name in first
+        ]
     return cells, outdated
 
 

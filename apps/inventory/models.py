@@ -210,6 +210,11 @@ class Asset(TenantModel):
         indexes = [
             models.Index(fields=["organization", "removed_at", "environment"], name="asset_fleet"),
             models.Index(fields=["connector", "scope_key", "last_seen"], name="asset_scope"),
+            # a drift cell's first outdated machines of one version, by instance id (drift.engine.first_outdated)
+            models.Index(
+                fields=["organization", "environment", "platform", "site", "image_version", "instance_id"],
+                name="asset_cell_version",
+            ),
             models.Index(fields=["organization", "platform", "ref_key"], name="asset_ref"),
         ]
 
