@@ -75,3 +75,20 @@ def test_api_and_portal_show_suppressed_findings(tenant_a, ci, signer, client): 
     assert "Since the baseline scan: new 2, unchanged 2, updated 1, absent 1." in body
     assert "Profile chain: acme-hardening → acme-cis-overlay → linux-baseline" in body
     assert "passed 1, failed 1, skipped 1, not applicable 1, error 0, no results 1" in body
+
+
+def test_reports_count_open_findings_only(tenant_a, envs, signer):
+    """The image-versions export (reports, and the badges the PDF and packs show) uses the same open counts."""
+    from apps.evidence.reports.csv_exports import VERSION_HEADER, image_version_export
+
+    version = _compliant_rhel(tenant_a, signer)
+    upload_store_and_parse(actor=None, version=version, kind="scan", data=grype_log(ACCEPTED, ACCEPTED))
+    export = image_version_export(tenant_a.organization, user=tenant_a.users["viewer"], params={})
+    rows = [dict(zip(VERSION_HEADER, row, strict=True)) for row in export.rows]
+    row = next(r for r in rows if r["version"] == version.version and r["family"] == version.family.slug)
+    assert row["vulnerabilities_status"] == "pass", row
+    upload_store_and_parse(actor=None, version=version, kind="scan", data=grype_log(ACCEPTED, None))
+    export = image_version_export(tenant_a.organization, user=tenant_a.users["viewer"], params={})
+    rows = [dict(zip(VERSION_HEADER, row, strict=True)) for row in export.rows]
+    row = next(r for r in rows if r["version"] == version.version and r["family"] == version.family.slug)
+    assert row["vulnerabilities_status"] == "fail", row  # one open critical now
