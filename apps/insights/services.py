@@ -1,6 +1,6 @@
-"""The one write of insights: store the answer to a question on the current data generation (a cache with
-provenance). Computing it reads through selectors; a model, when the organisation enabled one, may only rephrase it
-(``apps.insights.providers``)."""
+"""The writes of insights: store the answer to a question on the current data generation (a cache with provenance),
+and an organisation's model provider (audited). Computing an answer reads through selectors; a model, when the
+organisation enabled one, may only rephrase it (``apps.insights.providers``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.drift.selectors import drift_live_lifetime
+from apps.tenancy.services.audit import audit_record, snapshot
 from qlrf.cache_generation import generation
 
-from .models import Insight
+from .models import Insight, InsightProvider
 from .narrative import render
 from .scope import InsightScope
 from .selectors import insight_causes
@@ -85,3 +86,38 @@ def insights_prune(*, now: datetime.datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
     deleted, _ = Insight.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@transaction.atomic
+def insight_provider_save(*, actor, provider: InsightProvider) -> InsightProvider:
+    """Create or change the organisation's model provider: validated, audited with before/after. The audit bumps the
+    organisation's data generation, so no answer rephrased by the previous provider is served after the change."""
+    provider.full_clean()
+    before = None
+    if provider.pk is not None:
+        stored = InsightProvider.objects.select_for_update().filter(pk=provider.pk).first()
+        before = snapshot(stored) if stored is not None else None
+    provider.save()
+    action = "insights.provider.create" if before is None else "insights.provider.update"
+    audit_record(
+        organization=provider.organization,
+        actor=actor,
+        action=action,
+        obj=provider,
+        before=before,
+        after=snapshot(provider),
+    )
+    return provider
+
+
+@transaction.atomic
+def insight_provider_delete(*, actor, provider: InsightProvider) -> None:
+    """Remove the organisation's model provider (answers are deterministic again), audited."""
+    audit_record(
+        organization=provider.organization,
+        actor=actor,
+        action="insights.provider.delete",
+        obj=provider,
+        before=snapshot(provider),
+    )
+    provider.delete()
