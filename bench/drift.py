@@ -12,6 +12,7 @@ JSON to ``var/bench/``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import http.client
 import json
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 from bench import drift_pages
 from bench._common import (
@@ -731,21 +733,36 @@ def _children_peak_rss(pid: int) -> list[float]:
     return [round(p, 1) for p in peaks]
 
 
-def api_run(args, token: str, *, application: str) -> dict:
-    """Serve ``application`` with gunicorn (2 sync workers, production settings) and load it; stop it by its PID."""
+@contextlib.contextmanager
+def serve(
+    database_url: str,
+    *,
+    application: str = "qlrf.wsgi:application",
+    conn_max_age: int = 0,
+    redis_url: str | None = None,
+    log_level: str = "WARNING",
+) -> Iterator[subprocess.Popen]:
+    """Serve ``application`` with gunicorn (2 sync workers, production settings, 127.0.0.1) until the block ends.
+
+    Yields the master process with its ``port`` set once ``/healthz`` answers; stops it by its PID. Without
+    ``redis_url`` each worker has its local-memory cache (the embedded default); with it, the cache and the rate-limit
+    counters are shared by both workers, as in production.
+    """
     port = _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "qlrf.settings.production",
         "QLRF_SECRET_KEY": "bench-drift-not-a-secret-" + "x" * 40,
         "QLRF_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "QLRF_DATABASE_URL": args.database_url,
+        "QLRF_DATABASE_URL": database_url,
         "QLRF_SECURE_SSL_REDIRECT": "false",
-        "QLRF_LOG_LEVEL": "WARNING",
-        "QLRF_DATABASE_CONN_MAX_AGE": str(args.conn_max_age),
+        "QLRF_LOG_LEVEL": log_level,
+        "QLRF_DATABASE_CONN_MAX_AGE": str(conn_max_age),
     }
     env.pop("QLRF_DEBUG", None)
-    env.pop("QLRF_REDIS_URL", None)  # local-memory cache per worker, as on the embedded default
+    env.pop("QLRF_REDIS_URL", None)
+    if redis_url:
+        env["QLRF_REDIS_URL"] = redis_url
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         application,
@@ -759,7 +776,7 @@ def api_run(args, token: str, *, application: str) -> dict:
         "warning",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
-    headers = {"Host": "127.0.0.1", "Authorization": f"Bearer {token}", "Accept": "application/json"}
+    server.port = port
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -771,6 +788,22 @@ def api_run(args, token: str, *, application: str) -> dict:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise BenchError(f"gunicorn did not come up (exit {server.poll()})")
             time.sleep(0.3)
+        yield server
+    finally:
+        server.terminate()  # SIGTERM to the gunicorn master, by its PID: it stops its workers
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+def api_run(args, token: str, *, application: str) -> dict:
+    """Serve ``application`` with gunicorn (2 sync workers, production settings) and load it; stop it by its PID."""
+    headers = {"Host": "127.0.0.1", "Authorization": f"Bearer {token}", "Accept": "application/json"}
+    # local-memory cache per worker, as on the embedded default
+    with serve(args.database_url, application=application, conn_max_age=args.conn_max_age) as server:
+        port = server.port
         status = _request(port, "/api/v1/drift", headers, 600)[0]
         if status != 200:
             raise BenchError(f"GET /api/v1/drift answered {status}")
@@ -787,13 +820,6 @@ def api_run(args, token: str, *, application: str) -> dict:
         }
         result["worker_peak_rss_mb"] = _children_peak_rss(server.pid)
         return result
-    finally:
-        server.terminate()  # SIGTERM to the gunicorn master, by its PID: it stops its workers
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
 
 
 def api_token(org_id: int) -> str:

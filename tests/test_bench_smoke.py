@@ -152,3 +152,56 @@ def test_sbom_import_benchmark_runs_at_small_size(smoke_database):
         assert f"\n{fmt}" in out
     assert "json.loads + COPY" in out
     assert "results: var/bench/sbom_import-100-" in out
+
+
+SMOKE_REDIS = "redis://127.0.0.1:6379/14"  # the API load benchmark flushes this database: no other test uses it
+
+
+def test_api_load_benchmark_runs_at_small_size(smoke_database):
+    import redis
+
+    try:
+        redis.Redis.from_url(SMOKE_REDIS, socket_connect_timeout=3).ping()
+    except redis.RedisError:
+        pytest.skip(f"the API load benchmark shares its limits through Redis at {SMOKE_REDIS}")
+    out = _run_bench(
+        "bench.api_load", "--count", "1000", "--seconds", "4", "--write-every", "1", "--quiet-clients", "4",
+        "--database-url", smoke_database("apiload"), "--redis-url", SMOKE_REDIS,
+    )  # fmt: skip
+    assert "api_load, 1,000 assets (quiet org), gunicorn 2 workers + Redis" in out
+    assert "goal quiet p95 with the loud tenant <= 1.2x alone:" in out
+    path = out.rsplit("results: ", 1)[1].strip()
+    assert path.startswith("var/bench/api_load-1000-")
+    from pathlib import Path
+
+    summary = json.loads((Path(__file__).resolve().parents[1] / path).read_text())
+    s, writes = summary["summary"], summary["phases"]["writes"]
+    assert s["server_errors"] == 0
+    assert s["loud_429"] > 0  # 10x its limit: refused, while the quiet tenant's requests all answered 200
+    assert summary["phases"]["quiet_with_loud"]["statuses"] == {"200": summary["phases"]["quiet_with_loud"]["ok"]}
+    assert {w["kind"] for w in writes} == {"scan", "promotion"}
+    assert all(w["outcome"] in ("succeeded", "1.2.0", "1.3.0") and w["generation_bumps"] > 0 for w in writes)
+    assert summary["phases"]["quiet_with_writes"]["split"]["tags"] > 1  # the writes made the next reads rebuild
+
+
+def test_api_load_tells_requests_delayed_by_a_rebuild_from_cache_hits():
+    from bench.api_load import redis_db, split_misses
+
+    records = [  # (status, start, seconds, tag)
+        (200, 0.0, 0.01, "a"),
+        (200, 1.0, 0.01, "a"),
+        (200, 2.0, 0.50, "b"),  # rebuilt after a write: the first answer with "b"
+        (200, 2.1, 0.45, "b"),  # queued behind it
+        (200, 2.3, 0.01, "a"),  # an old-tag answer in flight during the rebuild: overlaps the window
+        (200, 3.0, 0.01, "b"),  # a hit of the new build
+        (429, 3.5, 0.01, ""),
+    ]
+    split = split_misses(records)
+    assert split["tags"] == 2
+    assert split["windows"] == [{"seconds": 0.55, "requests": 2}]
+    assert (split["hits"]["ok"], split["affected"]["ok"]) == (3, 3)
+    assert split["first_answer_of_each_build_ms"] == [10.0, 500.0]
+    assert redis_db("redis://127.0.0.1:6379/9") == 9
+    for url in ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379", "memory://"):
+        with pytest.raises(BenchError):
+            redis_db(url)
