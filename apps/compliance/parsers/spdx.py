@@ -158,10 +158,10 @@ def _simple_result(simple: SimpleDocument, version: str, declared: dict[str, int
         ),
         serial=simple.creation_info.document_namespace,
         counts={
-            "files": 0,
+            "files": simple.files,
             "snippets": 0,
             "document_describes": 0,
-            "relationships_effective": len(simple.relationships),
+            "relationships_effective": len(simple.relationships) + simple.implicit_relationships,
         },
         findings=tuple(findings),
     )

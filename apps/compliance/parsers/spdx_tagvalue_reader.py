@@ -1,18 +1,21 @@
-"""A direct reader for SPDX 2.x tag-value documents made of the creation info, packages and relationships (ADR 019).
+"""A direct reader for SPDX 2.x tag-value documents made of the creation info, packages, files and relationships
+(ADR 019).
 
 spdx-tools' PLY grammar costs about 0.6 ms per package (a Python token stream, a parser action and a type-checked
-model object per line), 55–90× splitting the same lines. Most SBOMs of machine images are only a header, packages and
-relationships — the shape Trivy and distribution tools write —, and for that shape the grammar's rules are few and
-line-local. This reader applies exactly those rules, line by line, and answers only when it is sure:
+model object per line), 55–90× splitting the same lines. Most SBOMs of machine images are only a header, packages,
+their files and relationships — what Trivy, Syft and distribution tools write —, and for that shape the grammar's
+rules are few and line-local. This reader applies exactly those rules, line by line, and answers only when it is sure:
 
 * every line is a tag the reader knows, with a value the grammar's lexer would turn into the token the rule accepts
   (``LINE``, ``TEXT``, ``NOASSERTION``/``NONE``, an actor, a date, a checksum), checked the way the rule checks it;
-* each package has its name, SPDXID (and, after the repair ``spdx.py`` also applies, a download location);
-  single-valued tags appear once; ``ExternalRefComment``/``RelationshipComment`` directly follow their line;
+* each package has its name and SPDXID (and, after the repair ``spdx.py`` also applies, a download location), each
+  file its SPDXID and a checksum; single-valued tags appear once; ``ExternalRefComment``/``RelationshipComment``
+  directly follow their line; a file after a package is contained by it unless that relationship was stated before
+  (the grammar's implicit ``CONTAINS``);
 * the creation info builds (spdx-tools' own ``CreationInfo`` with its actor and date parsers).
 
-Anything else — a file, snippet, extracted licence or annotation section, an external document reference, an unknown
-tag, a value the grammar would refuse, a multi-line value this reader cannot place — answers ``None`` and the caller
+Anything else — a snippet, extracted licence or annotation section, an external document reference, an unknown tag,
+a value the grammar would refuse, a multi-line value this reader cannot place — answers ``None`` and the caller
 parses the whole document with the grammar, which either builds it or refuses it with its own message and line.
 So a document this reader accepts is one the grammar accepts, with the same packages and relationships
 (``tests/compliance/parsers/test_spdx_tag_value_reader.py`` holds it to the grammar's model).
@@ -31,6 +34,7 @@ from spdx_tools.spdx.model import (
     Actor,
     CreationInfo,
     ExternalPackageRefCategory,
+    FileType,
     PackagePurpose,
     RelationshipType,
     Version,
@@ -150,12 +154,14 @@ class SimpleDocument:
 
     creation_info: CreationInfo
     packages: tuple[PackageRecord, ...]
-    relationships: tuple[tuple[str, str, str], ...]
+    relationships: tuple[tuple[str, str, str], ...]  # as stated
+    implicit_relationships: int  # CONTAINS of files that follow a package, not stated before the file (the grammar's)
+    files: int
     missing_download: tuple[tuple[int, str], ...]  # (line, package name) of packages without a download location
 
 
 def read_simple(text: str) -> SimpleDocument | None:
-    """The document if it is header + packages + relationships and the grammar would build it, else ``None``."""
+    """The document if it is header + packages + files + relationships and the grammar would build it, else ``None``."""
     try:
         return _read(text)
     except NotSimple:
@@ -226,10 +232,27 @@ _CHECKED = frozenset(
 )
 
 
+# tag → (accepted tokens, single-valued) for a file (a file after a package is contained by it)
+_FILE = {
+    "FileType": ({LINE}, False),
+    "FileChecksum": ({CHECKSUM}, False),
+    "LicenseConcluded": (_LICENCE, True),
+    "LicenseInfoInFile": (_LICENCE, False),
+    "FileCopyrightText": (_TEXTUAL, True),
+    "LicenseComments": (_TEXTUAL, True),
+    "FileComment": (_TEXTUAL, True),
+    "FileNotice": (_TEXTUAL, True),
+    "FileContributor": ({LINE}, False),
+    "FileAttributionText": (_TEXTUAL, False),
+}
+_FILE_TYPES = frozenset(FileType.__members__)
+
+
 # What a tag does (the rule's kind) and which tokens its grammar rule accepts.
 _SINGLE, _CHECKED_SINGLE, _MULTI, _NAME, _SPDXID, _EXTERNAL_REF, _RELATIONSHIP, _COMMENT, _HEAD, _CREATOR_TAG = range(
     10
 )
+_FILE_NAME, _FILE_SINGLE, _FILE_MULTI = range(10, 13)
 _RULES: dict[str, tuple[int, frozenset]] = {
     **{
         tag: ((_CHECKED_SINGLE if tag in _CHECKED else _SINGLE) if single else _MULTI, frozenset(accepted))
@@ -243,6 +266,10 @@ _RULES: dict[str, tuple[int, frozenset]] = {
     "Relationship": (_RELATIONSHIP, frozenset({LINE})),
     "ExternalRefComment": (_COMMENT, _TEXTUAL),
     "RelationshipComment": (_COMMENT, _TEXTUAL),
+    "FileName": (_FILE_NAME, frozenset({LINE})),
+    **{
+        tag: (_FILE_SINGLE if single else _FILE_MULTI, frozenset(accepted)) for tag, (accepted, single) in _FILE.items()
+    },
 }
 
 
@@ -251,10 +278,13 @@ def _read(text: str) -> SimpleDocument:
     creators: list[Actor] = []
     packages: list[dict[str, str]] = []
     relationships: list[tuple[str, str, str]] = []
-    current: dict[str, str] | None = None
+    current: dict[str, str] | None = None  # the package being read
+    files: list[dict[str, object]] = []
+    current_file: dict[str, object] | None = None  # the file being read
     previous = ""  # the tag of the line before: a comment line must follow its ExternalRef / Relationship
     rules, reserved, special = _RULES, _RESERVED, _SPECIAL
     valid: dict[str, set[str]] = {tag: set() for tag in _CHECKED}  # per tag, the values already checked
+    commented: set[int] = set()  # relationships stated with a comment (never equal to an implicit one)
     for line in _logical_lines(text):
         tag, colon, raw = line.partition(":")
         rule = rules.get(tag)
@@ -292,13 +322,15 @@ def _read(text: str) -> SimpleDocument:
                 known.add(value)
             current[tag] = value
         elif action == _NAME:
-            current = {"PackageName": value}
+            current, current_file = {"PackageName": value}, None
             packages.append(current)
         elif action == _SPDXID:
             if "spdx_id" not in header:
                 header["spdx_id"] = value  # the grammar's rule: the first SPDXID is the document's
             elif current is not None and "SPDXID" not in current:
                 current["SPDXID"] = value
+            elif current_file is not None and "SPDXID" not in current_file:
+                current_file["SPDXID"] = value
             else:
                 raise NotSimple
         elif action == _EXTERNAL_REF:
@@ -307,7 +339,7 @@ def _read(text: str) -> SimpleDocument:
             _external_ref(current, value)
         elif action == _RELATIONSHIP:
             relationships.append(_relationship(value))
-            current = None  # a relationship closes the package before it
+            current = current_file = None  # a relationship closes the package or file before it
         elif action == _MULTI:
             if current is None:
                 raise NotSimple
@@ -316,6 +348,18 @@ def _read(text: str) -> SimpleDocument:
         elif action == _COMMENT:
             if previous != tag[: -len("Comment")]:
                 raise NotSimple
+            if tag == "RelationshipComment":
+                commented.add(len(relationships) - 1)
+        elif action == _FILE_NAME:
+            # a file after a package is contained by the last package (the grammar's implicit relationship)
+            container = packages[-1] if packages else None
+            current_file, current = {"FileName": value, " container": container, " stated": len(relationships)}, None
+            files.append(current_file)
+        elif action in (_FILE_SINGLE, _FILE_MULTI):
+            if current_file is None or (action == _FILE_SINGLE and tag in current_file):
+                raise NotSimple
+            _check_file_value(tag, kind, value)
+            current_file[tag] = value
         elif action == _CREATOR_TAG:
             creators.append(_actor(value))
         else:  # _HEAD
@@ -325,11 +369,14 @@ def _read(text: str) -> SimpleDocument:
         previous = tag
     creation_info = _creation_info(header, creators)
     records = tuple(map(_record, packages))
+    implicit = _implicit_containment(files, relationships, commented)
     missing = [index for index, package in enumerate(packages) if "PackageDownloadLocation" not in package]
     return SimpleDocument(
         creation_info=creation_info,
         packages=records,
         relationships=tuple(relationships),
+        implicit_relationships=implicit,
+        files=len(files),
         missing_download=_package_lines(text, missing, packages),
     )
 
@@ -360,6 +407,38 @@ def _check_package_value(tag: str, kind: str, value: str) -> None:
 _REF_CATEGORIES = frozenset(ExternalPackageRefCategory.__members__)
 _RELATIONSHIP_TYPES = frozenset(RelationshipType.__members__)
 _PURPOSES = frozenset(PackagePurpose.__members__)
+
+
+def _check_file_value(tag: str, kind: str, value: str) -> None:
+    if tag == "FileType" and value not in _FILE_TYPES:
+        raise NotSimple
+    if kind == LINE and tag in ("LicenseConcluded", "LicenseInfoInFile"):
+        _licence(value)
+
+
+def _implicit_containment(files: list[dict], relationships: list[tuple[str, str, str]], commented: set[int]) -> int:
+    """How many ``CONTAINS`` relationships the grammar adds for files that follow a package: one per such file unless
+    the same relationship (without a comment) was stated before the file, or already added for an earlier file."""
+    if any("SPDXID" not in file or "FileChecksum" not in file for file in files):
+        raise NotSimple  # the grammar refuses a file without SPDXID or checksum: let it say so
+    first_stated: dict[tuple[str, str, str], int] = {}
+    for index, relationship in enumerate(relationships):
+        if index not in commented:
+            first_stated.setdefault(relationship, index)
+    added: set[tuple[str, str, str]] = set()
+    for file in files:
+        container = file[" container"]
+        if container is None:
+            continue
+        if "SPDXID" not in container:
+            raise NotSimple
+        relationship = (container["SPDXID"], "CONTAINS", file["SPDXID"])
+        if first_stated.get(relationship, len(relationships)) < file[" stated"] or relationship in added:
+            continue
+        added.add(relationship)
+    return len(added)
+
+
 _PURL = " purl"  # the package's first purl (a key no tag can be)
 
 

@@ -17,20 +17,21 @@ from apps.compliance.parsers.spdx_tagvalue_reader import read_simple
 from bench.sbom_import import spdx_tag_value
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "fixtures" / "external" / "sbom" / "spdx" / "SPDXTagExample-v2.3.spdx"
-_DROPPED_SECTIONS = ("FileName", "SnippetSPDXID", "LicenseID", "Annotator")
-_KEPT_SECTIONS = ("PackageName", "Relationship")
+_DROPPED_SECTIONS = ("SnippetSPDXID", "LicenseID", "Annotator")
+_KEPT_SECTIONS = ("PackageName", "Relationship", "FileName")
 _TAG_RE = re.compile(r"^\s*([A-Za-z]+):")
 
 
-def simple_example() -> str:
-    """The official SPDX 2.3 example without its file, snippet, licence and annotation sections and external
-    document reference: header, packages (multi-line texts, checksums, dates, purposes, external refs with comments)
-    and relationships."""
+def simple_example(files: bool = True) -> str:
+    """The official SPDX 2.3 example without its snippet, licence and annotation sections and external document
+    reference: header, packages (multi-line texts, checksums, dates, purposes, external refs with comments), files
+    (before and after packages: implicit containment) and relationships."""
+    dropped = _DROPPED_SECTIONS if files else (*_DROPPED_SECTIONS, "FileName")
     kept, keeping, in_text = [], True, False
     for line in EXAMPLE.read_text().split("\n"):
         if not in_text and (match := _TAG_RE.match(line)):
             tag = match.group(1)
-            if tag in _DROPPED_SECTIONS:
+            if tag in dropped:
                 keeping = False
             elif tag in _KEPT_SECTIONS:
                 keeping = True
@@ -61,7 +62,9 @@ def verdict(text: str):
 
 
 @pytest.mark.parametrize(
-    ("text", "packages"), [(simple_example(), 4), (spdx_tag_value(40).decode(), 40)], ids=["official-example", "bench"]
+    ("text", "packages"),
+    [(simple_example(), 4), (simple_example(files=False), 4), (spdx_tag_value(40).decode(), 40)],
+    ids=["official-example", "official-example-without-files", "bench"],
 )
 def test_a_simple_document_is_read_directly_with_the_grammars_result(text: str, packages: int, monkeypatch) -> None:
     assert read_simple(text) is not None
@@ -81,7 +84,14 @@ def test_the_official_examples_packages_read_directly_are_the_full_examples_pack
     assert direct.name == full.name and direct.serial == full.serial
 
 
-def test_a_document_with_files_is_left_to_the_grammar() -> None:
+def test_files_are_counted_with_the_grammars_implicit_containment() -> None:
+    ours = detect_and_parse("sbom", simple_example().encode())
+    full = detect_and_parse("sbom", EXAMPLE.read_bytes())  # snippets and licences: the grammar reads it all
+    assert ours.counts["files"] == full.counts["files"] == 5
+    assert ours.counts["relationships_effective"] == full.counts["relationships_effective"]
+
+
+def test_a_document_with_snippets_is_left_to_the_grammar() -> None:
     assert read_simple(EXAMPLE.read_text()) is None
     sbom = detect_and_parse("sbom", EXAMPLE.read_bytes())
     assert sbom.counts["files"] == 5 and sbom.counts["snippets"] == 1
@@ -147,6 +157,12 @@ EXTRA_LINES = (
     "   ",
     "UnknownTag: value",
     "FileName: ./a.c",
+    "FileChecksum: SHA1: d6a770ba38583ed4bb4525bd96e50461655d2759",
+    "FileType: SOURCE",
+    "FileType: source",
+    "LicenseConcluded: MIT",
+    "Relationship: SPDXRef-Package CONTAINS SPDXRef-File",
+    "Relationship: SPDXRef-Package CONTAINS SPDXRef-File\nRelationshipComment: stated",
     "ExternalRefComment: a comment out of place",
     "RelationshipComment: another",
     "ExternalDocumentRef: DocumentRef-x http://example.com SHA1: d6a770ba38583ed4bb4525bd96e50461655d2759",
@@ -186,8 +202,14 @@ def mutations(text: str, seed: int, count: int):
 
 @pytest.mark.parametrize(
     ("base", "seed"),
-    [(simple_example(), 1), (simple_example(), 2), (spdx_tag_value(3).decode(), 3), (spdx_tag_value(3).decode(), 4)],
-    ids=["example-1", "example-2", "bench-1", "bench-2"],
+    [
+        (simple_example(), 1),
+        (simple_example(), 2),
+        (simple_example(files=False), 5),
+        (spdx_tag_value(3).decode(), 3),
+        (spdx_tag_value(3).decode(), 4),
+    ],
+    ids=["example-1", "example-2", "example-without-files", "bench-1", "bench-2"],
 )
 def test_hostile_mutations_never_make_the_reader_disagree_with_the_grammar(base: str, seed: int) -> None:
     read_directly = 0
