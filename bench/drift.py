@@ -276,8 +276,9 @@ def load_by_sync(connectors) -> dict[int, tuple]:
 
 
 def fake_runs(connectors, now: datetime.datetime) -> dict[int, tuple]:
-    """ScanRun rows as two scans would leave them (created by ``scan_create``, then finished in place)."""
-    from apps.inventory.models import ScanRun
+    """ScanRun rows as two scans would leave them (created by ``scan_create``, then finished in place), with their
+    scope rows (the stale condition reads which scopes of the latest scan succeeded, ADR 026)."""
+    from apps.inventory.models import ScanRun, ScanScope
     from apps.inventory.services import connector_build, scan_create
 
     runs = {}
@@ -292,6 +293,17 @@ def fake_runs(connectors, now: datetime.datetime) -> dict[int, tuple]:
                 status=status, started_at=started, finished_at=started + datetime.timedelta(minutes=5), scopes=scopes
             )
             run.refresh_from_db()
+            ScanScope.objects.bulk_create(
+                ScanScope(
+                    organization_id=run.organization_id,
+                    run=run,
+                    key=key,
+                    position=position,
+                    status=scope["status"],
+                    finished_at=run.finished_at,
+                )
+                for position, (key, scope) in enumerate(scopes.items())
+            )
             pair.append(run)
         runs[connector.pk] = tuple(pair)
     return runs
@@ -300,8 +312,8 @@ def fake_runs(connectors, now: datetime.datetime) -> dict[int, tuple]:
 def load_by_copy(connectors, runs: dict[int, tuple]) -> None:
     """COPY the rows the two scans write straight into ``inventory_asset`` (one transaction).
 
-    The first scan inserts every asset (``first_seen = last_seen`` = its start, ``last_scan`` = it); the second only
-    touches the assets of the scopes it finished (``last_seen``, ``last_scan``); the failed scopes keep the first's.
+    The first scan inserts every asset (``first_seen = last_seen`` = its start, ``last_scan`` = it); the second finds
+    them all unchanged and writes none of them (ADR 026): its succeeded scope rows say it saw them.
     Column values come from ``bench.inventory_sync.asset_columns``, the sync's own ``_row`` conversion.
     """
     from django.db import connection, transaction
@@ -313,16 +325,12 @@ def load_by_copy(connectors, runs: dict[int, tuple]) -> None:
     cols = ", ".join(COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
         for connector in connectors:
-            first, second = runs[connector.pk]
-            failing = {key for key, scope in second.scopes.items() if scope.get("status") == "failed"}
+            first, _second = runs[connector.pk]
             built = connector_build(connector)
             maps, resolver = OrgMaps.load(connector), ImageResolver.load(connector.organization)
             org_id, scopes = connector.organization_id, built.scopes()
             with cursor.copy(f"COPY inventory_asset ({cols}) FROM STDIN") as copy:
                 for scope in scopes:
-                    last, run_id = (
-                        (first.started_at, first.pk) if scope.key in failing else (second.started_at, second.pk)
-                    )
                     for asset in built.iter_assets(scope):
                         row = asset_columns(
                             asset,
@@ -334,7 +342,7 @@ def load_by_copy(connectors, runs: dict[int, tuple]) -> None:
                             run_id=first.pk,
                             seen_at=first.started_at,
                         )
-                        copy.write_row((*row[:-3], last, None, run_id))
+                        copy.write_row(row)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
@@ -401,10 +409,13 @@ def prepare(args) -> dict:
 # grace period).
 LATEST_SCAN_SQL = """
 WITH latest_scan AS (
-    SELECT DISTINCT ON (connector_id) connector_id, started_at
+    SELECT DISTINCT ON (connector_id) id, connector_id, started_at
     FROM inventory_scanrun
     WHERE organization_id = %(org)s AND status IN ('succeeded', 'partial', 'failed') AND started_at <= %(at)s
     ORDER BY connector_id, started_at DESC
+), seen_scope AS (
+    SELECT s.connector_id, c.key FROM latest_scan s JOIN inventory_scanscope c ON c.run_id = s.id
+    WHERE c.status = 'succeeded'
 )"""
 VERDICT_SQL = """, in_force AS (
     SELECT DISTINCT ON (c.family_id, c.environment_id)
@@ -429,7 +440,9 @@ BODY_SQL = """
 , groups AS (
     SELECT a.environment_id, a.platform, a.site_id, a.image_version_id,
            a.state IN ({not_running}) AS not_running,
-           coalesce(a.last_seen < s.started_at, false) AS stale,
+           coalesce(a.last_seen < s.started_at, false)
+           AND NOT EXISTS (SELECT 1 FROM seen_scope c WHERE c.connector_id = a.connector_id AND c.key = a.scope_key)
+           AS stale,
            count(*) AS n
     FROM inventory_asset a
     LEFT JOIN latest_scan s ON s.connector_id = a.connector_id

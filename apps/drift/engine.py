@@ -17,7 +17,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.images.models import ChannelAssignment, ImageVersion
-from apps.inventory.models import Asset, ScanRun
+from apps.inventory.models import Asset, ScanRun, ScanScope
 
 from .choices import NOT_RUNNING_STATES
 from .timeline import Assignment, ChannelTimeline, Verdict, VersionInfo, no_channel_verdict
@@ -101,9 +101,12 @@ class Rules:
 
 
 def stale_condition(organization, at: datetime.datetime) -> Q:
-    """Stale: not seen by the latest finished scan of its connector (a scope that failed there).
+    """Stale: not seen by the latest finished scan of its connector (a scope that failed there, or whose removals it
+    withheld).
 
-    The latest scan per connector is a handful of rows read once; a correlated subquery would run once per asset.
+    Unchanged assets are not written (ADR 026): an asset not written since the scan started was still seen by it when
+    its scope ``succeeded`` there (the scope saw every live asset it did not remove). The latest scan per connector
+    and its succeeded scopes are a handful of rows read once; a correlated subquery would run once per asset.
     """
     latest = (
         ScanRun.objects.filter(organization=organization, status__in=FINISHED, started_at__lte=at)
@@ -111,9 +114,24 @@ def stale_condition(organization, at: datetime.datetime) -> Q:
         .annotate(started=Max("started_at"))
         .order_by()
     )
+    starts = {row["connector_id"]: row["started"] for row in latest}
+    complete: dict[int, set[str]] = defaultdict(set)
+    if starts:
+        runs = Q(pk__in=[])
+        for connector_id, started in starts.items():
+            runs |= Q(run__connector_id=connector_id, run__started_at=started)
+        for connector_id, key in (
+            ScanScope.objects.filter(runs, run__status__in=FINISHED, status="succeeded")
+            .values_list("run__connector_id", "key")
+            .distinct()
+        ):
+            complete[connector_id].add(key)
     condition = Q(pk__in=[])
-    for row in latest:
-        condition |= Q(connector_id=row["connector_id"], last_seen__lt=row["started"])
+    for connector_id, started in starts.items():
+        unseen = Q(connector_id=connector_id, last_seen__lt=started)
+        if complete[connector_id]:
+            unseen &= ~Q(scope_key__in=sorted(complete[connector_id]))
+        condition |= unseen
     return condition
 
 

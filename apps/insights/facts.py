@@ -16,6 +16,7 @@ from apps.drift.choices import NOT_RUNNING_STATES
 from apps.drift.engine import FINISHED, Evaluation, drift_evaluate, fleet_at, outdated_assets
 from apps.images.models import ChannelAssignment, ImageArtifact, ImageVersion
 from apps.inventory.models import AssetEdge, ScanRun
+from apps.inventory.services.seen import Sightings
 from apps.tenancy.models import Environment, Site
 
 from .scope import WINDOW_DAYS, InsightScope
@@ -36,7 +37,7 @@ def _in_scope(rows, scope: InsightScope):
     return rows
 
 
-def _machine(asset, status: str) -> dict:
+def _machine(asset, status: str, sightings: Sightings) -> dict:
     return {
         "id": asset.pk,
         "instance_id": asset.instance_id,
@@ -53,7 +54,7 @@ def _machine(asset, status: str) -> dict:
         "version_id": asset.image_version_id,
         "group": asset.group_ref,
         "first_seen": _iso(asset.first_seen),
-        "last_seen": _iso(asset.last_seen),
+        "last_seen": _iso(sightings.last_seen(asset)),  # the effective last sighting (ADR 026)
     }
 
 
@@ -61,16 +62,17 @@ def _machines(organization, scope: InsightScope, evaluation: Evaluation) -> list
     """Every outdated, unmanaged and stale machine of the scope (stopped ones as the drift report counts them)."""
     related = ("environment", "site", "image_version__family")
     machines = []
+    sightings = Sightings([organization.pk])
     for asset in _in_scope(outdated_assets(organization, evaluation), scope).select_related(*related):
         verdict = evaluation.verdicts[(asset.environment_id, asset.image_version_id)]
-        machine = _machine(asset, "outdated")
+        machine = _machine(asset, "outdated", sightings)
         machine.update(reason=verdict.reason, baseline=verdict.baseline, outdated_since=_iso(verdict.outdated_since))
         machines.append(machine)
     fleet = _in_scope(fleet_at(organization, evaluation.at, evaluation.stale), scope).select_related(*related)
     if evaluation.excludes_not_running:
         fleet = fleet.exclude(state__in=NOT_RUNNING_STATES)
-    machines += [_machine(a, "unmanaged") for a in fleet.filter(stale=False, image_version__isnull=True)]
-    machines += [_machine(a, "stale") for a in fleet.filter(stale=True)]
+    machines += [_machine(a, "unmanaged", sightings) for a in fleet.filter(stale=False, image_version__isnull=True)]
+    machines += [_machine(a, "stale", sightings) for a in fleet.filter(stale=True)]
     machines.sort(key=lambda m: (m["status"], m["instance_id"]))
     _attach_graph(organization, machines)
     return machines

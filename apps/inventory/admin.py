@@ -19,6 +19,7 @@ from .services import (
     scan_removal_confirm,
     scan_request,
 )
+from .services.seen import with_last_seen
 
 EDITABLE = ["project", "config", "credential_ref", "environment_rules", "schedule_minutes", "enabled"]
 
@@ -143,15 +144,23 @@ class AssetAdmin(ReadOnlyTenantAdmin):
         "environment",
         "state",
         "image_version",
-        "last_seen",
+        "seen_last",
         "removed_at",
         "resolution_reason",
     ]
     list_filter = ["organization", "platform", "environment", "site", "state"]
     search_fields = ["instance_id", "name", "image_ref"]
     list_select_related = ["organization", "environment", "image_version__family"]
-    readonly_fields = [f.name for f in Asset._meta.fields]
+    readonly_fields = ["seen_last", *(f.name for f in Asset._meta.fields)]
     inlines = [AssetEdgeInline]
+
+    def get_queryset(self, request):
+        return with_last_seen(super().get_queryset(request))
+
+    @admin.display(description="last seen")
+    def seen_last(self, obj):
+        """The effective last sighting (ADR 026): the row's, or its scope's later complete scan."""
+        return obj.seen_last
 
 
 @admin.register(DiscoveredImage)

@@ -194,9 +194,20 @@ class Asset(TenantModel):
     scope_key = models.CharField(max_length=300, blank=True, help_text="The connector scope that reports it.")
     fingerprint = models.CharField(max_length=64)
     first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField(db_index=True)
+    last_seen = models.DateTimeField(
+        db_index=True,
+        help_text="When a scan last wrote the row; a later complete scan of its scope may have seen it since, without "
+        "writing it (its ScopeSighting): read the effective value through services.seen.",
+    )
     removed_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    last_scan = models.ForeignKey(ScanRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_scan = models.ForeignKey(
+        ScanRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The scan that last wrote the row (the scan that last saw it: services.seen).",
+    )
 
     permission_scope = "inventory"
 
@@ -220,6 +231,33 @@ class Asset(TenantModel):
 
     def __str__(self) -> str:
         return self.name or self.instance_id
+
+
+class ScopeSighting(TenantModel):
+    """The latest complete sighting of one connector scope: a scan whose scope ``succeeded`` at ``seen_at``.
+
+    A scope that succeeded saw every one of its live assets (the others it removed), so a live asset of the scope was
+    last seen at least at ``seen_at`` even though its row was not written (ADR 026: an unchanged machine costs a read).
+    The effective last sighting of an asset is ``max(asset.last_seen, sighting.seen_at)`` while it is live
+    (``services.seen``). One row per (connector, scope), moved forward once per scope and scan.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="+")
+    scope_key = models.CharField(max_length=300)
+    seen_at = models.DateTimeField()
+    scan = models.ForeignKey(ScanRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    permission_scope = "connectors"
+    project_path = "connector__project"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "scope_key"], name="scopesighting_unique_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connector_id}:{self.scope_key} seen {self.seen_at}"
 
 
 class AssetEdge(TenantModel):

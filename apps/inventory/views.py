@@ -17,6 +17,7 @@ from .choices import ACTIVE_SCAN_STATUSES
 from .filtersets import AssetFilterSet
 from .models import Asset, ScanRun
 from .selectors import asset_graph, asset_list, connector_latest_runs, connector_list, scan_run_list
+from .services.seen import Sightings
 
 PAGE_SIZE = 50
 STATUS_CHOICES = [
@@ -170,6 +171,14 @@ class AssetDetailView(LoginRequiredMixin, TemplateView):
         evaluation = drift_evaluate(asset.organization)
         asset = annotate_status(asset_list(self.request.user, include_removed=True), evaluation).get(pk=asset.pk)
         version = asset.image_version
+        seen = Sightings([asset.organization_id]).of(
+            connector_id=asset.connector_id,
+            scope_key=asset.scope_key,
+            last_seen=asset.last_seen,
+            removed_at=asset.removed_at,
+            last_scan_id=asset.last_scan_id,
+        )
+        asset.last_seen, asset.last_scan_id = seen.at, seen.scan_id  # shown, never saved (ADR 026)
         context.update(
             asset=asset,
             graph=asset_graph(asset),

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.events.models import OutboxEvent
 from apps.inventory.models import Asset, ScanRun
 from apps.inventory.services import connector_update, scan_run_now
+from apps.inventory.services.seen import Sightings
 from apps.tenancy.models import AuditEvent
 from tests.factories.images import register
 from tests.inventory.conftest import synthetic
@@ -33,7 +34,10 @@ def test_first_scan_discovers_and_second_reports_all_unchanged(tenant_a, envs, s
     assert counts(second) == {"discovered": 40, "new": 0, "updated": 0, "unchanged": 40, "removed": 0}
     after = {a.pk: (a.fingerprint, a.first_seen, a.name) for a in Asset.objects.all()}
     assert after == before
-    assert set(Asset.objects.values_list("last_seen", flat=True)) == {second.started_at}
+    # the unchanged rows were not written (ADR 026): the scopes' sightings say the second scan saw them
+    assert set(Asset.objects.values_list("last_seen", flat=True)) == {first.started_at}
+    sightings = Sightings([tenant_a.organization.pk])
+    assert {sightings.last_seen(a) for a in Asset.objects.all()} == {second.started_at}
     audit = AuditEvent.objects.filter(action="inventory.scanrun.finish").order_by("id")
     assert [a.changes["after"]["counts"]["unchanged"] for a in audit] == [0, 40]
     finished = OutboxEvent.objects.filter(type="scan.finished").order_by("occurred_at")
@@ -41,16 +45,18 @@ def test_first_scan_discovers_and_second_reports_all_unchanged(tenant_a, envs, s
     assert OutboxEvent.objects.filter(type="asset.discovered").count() == 2  # one per scope of the first scan
 
 
-def test_unchanged_rescan_writes_only_last_seen(tenant_a):
+def test_unchanged_rescan_writes_no_asset_row(tenant_a):
     connector = synthetic(tenant_a, count=2000, regions={"aws": ["eu-west-1"]})
     scan(connector)
     with CaptureQueriesContext(connection) as queries:
-        scan(connector)
+        second = scan(connector)
+    assert (second.status, second.unchanged) == ("succeeded", 2000)
     writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
-    asset_writes = [sql for sql in writes if '"inventory_asset"' in sql]
-    assert asset_writes and all("last_seen" in sql and "INSERT" not in sql.upper()[:10] for sql in asset_writes)
-    assert len(asset_writes) <= 4  # one UPDATE per batch of 1000, plus image resolution
-    assert not any("inventory_assetedge" in sql for sql in writes)
+    asset_writes = [sql for sql in writes if '"inventory_asset"' in sql or "inventory_asset " in sql]
+    assert asset_writes == []  # an unchanged machine costs a read, not a row update (ADR 026)
+    assert not any("inventory_assetedge" in sql or "inventory_assetpresence" in sql for sql in writes)
+    sightings = [sql for sql in writes if "inventory_scopesighting" in sql]
+    assert len(sightings) == 1  # one per scope and scan
 
 
 def test_environment_and_site_are_mapped_from_tags_and_region(tenant_a, envs, sites):

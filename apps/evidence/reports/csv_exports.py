@@ -29,6 +29,7 @@ from apps.images.filtersets import ImageVersionFilterSet
 from apps.images.models import ImageVersion
 from apps.inventory.filtersets import AssetFilterSet
 from apps.inventory.models import Asset
+from apps.inventory.services.seen import Sightings
 
 from ..selectors import visible
 from . import csv_copy
@@ -285,14 +286,18 @@ def asset_export(organization, *, user, params) -> Export:
             "first_seen",
             "last_seen",
             "removed_at",
+            "connector_id",
+            "scope_key",
         )
         .iterator(chunk_size=CHUNK)
     )
-    return Export(f"assets-{organization.slug}.csv", ASSET_HEADER, _asset_rows(rows))
+    return Export(f"assets-{organization.slug}.csv", ASSET_HEADER, _asset_rows(rows, Sightings([organization.pk])))
 
 
-def _asset_rows(rows) -> Iterator[list]:
-    for *head, family, version, first, last, removed in rows:
+def _asset_rows(rows, sightings: Sightings) -> Iterator[list]:
+    """The effective last sighting (ADR 026): the organisation's scope sightings, read once, not a query per row."""
+    for *head, family, version, first, last, removed, connector_id, scope_key in rows:
+        last = sightings.of(connector_id=connector_id, scope_key=scope_key, last_seen=last, removed_at=removed).at
         yield [*head, f"{family}@{version}" if family else "", first, last, removed]
 
 

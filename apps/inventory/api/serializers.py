@@ -15,6 +15,25 @@ from ..services import connector_create, connector_update
 MASK = "********"
 
 
+class LastSeenField(serializers.DateTimeField):
+    """An asset's effective last sighting: its row's, or its scope's later complete sighting (ADR 026).
+
+    The sightings of the organisation are read once per serialization (a few rows), never a query per asset.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        from ..services.seen import Sightings
+
+        cache = self.context.setdefault("_sightings", {}) if isinstance(self.context, dict) else {}
+        sightings = cache.get(value.organization_id)
+        if sightings is None:
+            sightings = cache[value.organization_id] = Sightings([value.organization_id])
+        return super().to_representation(sightings.last_seen(value))
+
+
 class ConnectorSerializer(TenantModelSerializer):
     project = TenantRelatedField(slug_field="slug", queryset=Project.objects.all(), required=False, allow_null=True)
 
@@ -102,6 +121,7 @@ class AssetSerializer(serializers.ModelSerializer):
     baseline = serializers.CharField(
         read_only=True, allow_null=True, help_text="family@version its environment's channel points to now."
     )
+    last_seen = LastSeenField(help_text="When a scan last saw it (a complete scan of its scope, or its row's write).")
     outdated_since = serializers.SerializerMethodField(help_text="When it became outdated (null unless outdated).")
     days_behind = serializers.SerializerMethodField(help_text="Whole days since it became outdated (null unless so).")
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 from apps.events.services import emit
 from apps.tenancy.services import audit_record, ensure_permitted_on
 
-from ..models import Asset, AssetPresence, ScanRun
+from ..models import Asset, AssetPresence, ScanRun, ScopeSighting
+from .seen import seen_complete_after
 
 SUSPECT = "suspect"
 
@@ -38,27 +39,48 @@ def removal_verdict(*, live: int, vanished: int) -> str:
 
 
 def vanished_assets(run: ScanRun, scope_key: str, seen_at):
-    """The scope's live assets that the run (started ``seen_at``) did not see, nor any later scan."""
+    """The scope's live assets that no scan wrote since ``seen_at`` (the run's start).
+
+    Unchanged assets are not written (ADR 026): while the scope is synced, its sync also excludes those it recorded
+    seen (``seen.not_seen``); afterwards, a scope seen complete later (its ``ScopeSighting``) saw every one of them.
+    """
     return Asset.objects.filter(
         connector_id=run.connector_id, scope_key=scope_key, removed_at__isnull=True, last_seen__lt=seen_at
     )
 
 
 def assets_remove(assets, *, at) -> int:
-    """Soft-remove ``assets`` at ``at`` and close their open presence interval; return how many were removed."""
-    ids = list(assets.values_list("id", flat=True))
-    if not ids:
+    """Soft-remove ``assets`` at ``at`` and close their open presence interval; return how many were removed.
+
+    A removed asset no longer takes its scope's sighting as its own: its last complete sighting (ADR 026) is written
+    into ``last_seen``/``last_scan`` as it is removed (the same row update).
+    """
+    rows = list(assets.values_list("id", "connector_id", "scope_key"))
+    if not rows:
         return 0
+    ids = [pk for pk, _connector, _scope in rows]
     AssetPresence.objects.filter(asset_id__in=ids, seen_until__isnull=True).update(seen_until=at)
-    return Asset.objects.filter(pk__in=ids).update(removed_at=at)
+    removed = 0
+    for connector_id, scope_key in {(c, k) for _pk, c, k in rows}:
+        of_scope = Asset.objects.filter(pk__in=ids, connector_id=connector_id, scope_key=scope_key)
+        sighting = ScopeSighting.objects.filter(connector_id=connector_id, scope_key=scope_key).first()
+        if sighting is not None:
+            removed += of_scope.filter(last_seen__lt=sighting.seen_at).update(
+                removed_at=at, last_seen=sighting.seen_at, last_scan_id=sighting.scan_id
+            )
+        removed += of_scope.filter(removed_at__isnull=True).update(removed_at=at)
+    return removed
 
 
 @transaction.atomic
 def scan_removal_confirm(*, actor, run: ScanRun) -> ScanRun:
     """Apply the removals a run withheld, scope by scope; audited, with an outbox event. Refused when none is withheld.
 
-    Only assets no scan has seen since the run are removed (a later scan that saw a machine again wins).
+    Only assets no scan has seen since the run are removed (a later scan that saw a machine again wins): a scope that
+    a later scan saw complete removes nothing (that scan saw or removed each of its assets); otherwise the later scans
+    that did not complete it wrote the assets they saw (``seen.seen_touch``).
     """
+
     run = ScanRun.objects.select_for_update().select_related("connector", "organization").get(pk=run.pk)
     ensure_permitted_on(actor, run, "change")
     keys = run.suspect_scopes
@@ -67,7 +89,10 @@ def scan_removal_confirm(*, actor, run: ScanRun) -> ScanRun:
     seen_at, now = run.started_at, timezone.now()
     removed_by_scope = {}
     for key in keys:
-        removed = assets_remove(vanished_assets(run, key, seen_at), at=seen_at)
+        if seen_complete_after(run.connector_id, key, seen_at):
+            removed = 0
+        else:
+            removed = assets_remove(vanished_assets(run, key, seen_at), at=seen_at)
         removed_by_scope[key] = removed
         who = actor.get_username() if actor is not None else "system"
         run.scopes[key] = {

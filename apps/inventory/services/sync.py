@@ -5,8 +5,9 @@ applied exactly once however often its task runs; the scopes of one scan may run
 
 Per batch: one SELECT of the existing fingerprints (probing the unique index), one ``INSERT … ON CONFLICT DO UPDATE``
 for new and changed assets — on PostgreSQL fed by COPY into a temporary table, elsewhere Django's
-``bulk_create(update_conflicts=True)``, with the same semantics —, one UPDATE of ``last_seen`` for unchanged ones,
-and the changed assets' graph edges replaced. Memory holds one batch.
+``bulk_create(update_conflicts=True)``, with the same semantics —, and the changed assets' graph edges replaced.
+Unchanged assets are not written: their ids go into the scope's seen table (``seen``, ADR 026), the vanished are found
+by an anti-join against it, and a complete scope moves its ``ScopeSighting`` instead. Memory holds one batch.
 A scope that fails or is cut short removes nothing; removal is soft and follows only a complete scope.
 """
 
@@ -29,6 +30,7 @@ from .breakers import guarded_assets
 from .guard import SUSPECT, assets_remove, removal_verdict, vanished_assets
 from .images import images_sync
 from .resolution import ImageResolver, OrgMaps, ref_key_for
+from .seen import not_seen, seen_record, seen_reset, seen_touch, sighting_record
 from .sites import sites_from_scan
 
 logger = logging.getLogger(__name__)
@@ -123,8 +125,20 @@ def _facts(asset: DiscoveredAsset) -> dict:
     return json.loads(json.dumps(asset.extra, sort_keys=True, default=str))
 
 
+EXISTING_COLUMNS = (
+    "instance_id",
+    "id",
+    "fingerprint",
+    "removed_at",
+    "image_ref",
+    "image_version_id",
+    "connector_id",
+    "scope_key",
+)
+
+
 def _existing(organization_id: int, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple]:
-    """The stored (id, fingerprint, removed_at, image_ref, image_version_id) of ``keys``.
+    """The stored (id, fingerprint, removed_at, image_ref, image_version_id, connector_id, scope_key) of ``keys``.
 
     Probes the full unique index per (platform, account).
     """
@@ -135,8 +149,8 @@ def _existing(organization_id: int, keys: list[tuple[str, str, str]]) -> dict[tu
     for (platform, account), instance_ids in by_owner.items():
         rows = Asset.objects.filter(
             organization_id=organization_id, platform=platform, account=account, instance_id__in=instance_ids
-        ).values_list("instance_id", "id", "fingerprint", "removed_at", "image_ref", "image_version_id")
-        found.update({(platform, account, i): (pk, fp, removed, ref, ver) for i, pk, fp, removed, ref, ver in rows})
+        ).values_list(*EXISTING_COLUMNS)
+        found.update({(platform, account, i): row for i, *row in rows})
     return found
 
 
@@ -225,7 +239,7 @@ def _write_rows(rows: list[Asset]) -> None:
 
 @transaction.atomic
 def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsset]) -> Counts:
-    """Write one batch: new and changed rows upserted, unchanged rows only touched (``last_seen``)."""
+    """Write one batch: new and changed rows upserted, unchanged rows only recorded as seen (not written)."""
     unique = {(a.platform, a.account, a.instance_id): a for a in batch}  # a later duplicate wins
     existing = _existing(state.run.organization_id, list(unique))
     counts, rows, written, unchanged_ids = Counts(discovered=len(unique)), [], [], []
@@ -233,7 +247,12 @@ def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsse
     for key, asset in unique.items():
         fingerprint = asset.fingerprint()
         found = existing.get(key)
-        if found is not None and found[1] == fingerprint and found[2] is None:
+        if (
+            found is not None
+            and found[1] == fingerprint
+            and found[2] is None
+            and (found[5], found[6]) == (state.run.connector_id, scope.key)  # else it moved: written, not just seen
+        ):
             unchanged_ids.append(found[0])
             continue
         if found is None:
@@ -249,8 +268,7 @@ def _upsert_batch(state: SyncState, scope: Scope, batch: Iterable[DiscoveredAsse
         _write_rows(rows)
         _replace_edges(state.run.organization_id, written)
         _append_history(state, rows, previous)
-    if unchanged_ids:
-        Asset.objects.filter(pk__in=unchanged_ids).update(last_seen=state.seen_at, last_scan_id=state.run.pk)
+    seen_record(unchanged_ids)  # not written: the scope's sighting, or seen_touch on the rare paths, tells
     return counts
 
 
@@ -283,16 +301,19 @@ def _analyze() -> None:
 def _finish_scope(state: SyncState, connector_platform: str, scope: Scope, counts: Counts, info: dict) -> None:
     """After a complete scope: soft-remove what it no longer reports, emit the scope's asset events."""
     run = state.run
-    vanished = vanished_assets(run, scope.key, state.seen_at)
+    vanished = not_seen(vanished_assets(run, scope.key, state.seen_at))  # neither written nor seen unchanged
     withheld = vanished.count()
     live = Asset.objects.filter(connector_id=run.connector_id, scope_key=scope.key, removed_at__isnull=True).count()
     reason = removal_verdict(live=live, vanished=withheld)
     if reason:  # the removal guard (ADR 009): nothing removed until an engineer confirms
         counts.removed = 0
         info.update(status=SUSPECT, removed=0, withheld=withheld, live=live, error=reason)
+        # no sighting for the scope: the withheld stay stale, the seen ones are written seen (rare path)
+        seen_touch(run, state.seen_at)
     else:
         counts.removed = assets_remove(vanished, at=state.seen_at)
         info.update(status="succeeded", removed=counts.removed)
+        sighting_record(run, scope.key, state.seen_at)  # every live asset of the scope was seen at seen_at
     for event_type, count in (
         ("asset.discovered", counts.new),
         ("asset.changed", counts.updated),
@@ -329,6 +350,7 @@ def scope_sync(state: SyncState, connector: BaseConnector, scope: Scope, info: d
     run, counts = state.run, Counts()
     try:
         with transaction.atomic():  # savepoint: a database error must not poison the caller's transaction
+            seen_reset()
             try:
                 batch: list[DiscoveredAsset] = []
                 for asset in guarded_assets(connector, scope, connector_id=run.connector_id):  # breaker, ADR 015
@@ -343,6 +365,7 @@ def scope_sync(state: SyncState, connector: BaseConnector, scope: Scope, info: d
                     counts.add(_upsert_batch(state, scope, batch))
             except ScopeFailed as exc:
                 info.update(status="failed", error=exc.reason)
+                seen_touch(run, state.seen_at)  # the batches it did read stay seen, as the written ones (rare path)
                 return counts
     except Exception as exc:
         logger.exception("scope %s of scan %s failed unexpectedly", scope.key, run.pk)

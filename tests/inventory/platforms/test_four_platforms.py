@@ -13,6 +13,7 @@ from apps.drift.scenarios.load import VSPHERE_TARGET
 from apps.inventory.connectors.base import Scope
 from apps.inventory.models import Asset, ScanRun
 from apps.inventory.services import connector_build, connector_create, scan_run_now
+from apps.inventory.services.seen import Sightings
 from tests.conftest import client_for
 from tests.factories.images import register
 
@@ -120,11 +121,25 @@ def counts(run: ScanRun) -> tuple:
 
 
 def snapshot_of(connector) -> dict[str, tuple]:
-    """instance id → what a rescan must not change (scope, removal, last seen, last scan, version)."""
+    """instance id → what a rescan must not change (scope, removal, last seen, last scan, version).
+
+    Last seen and last scan are the effective ones (the row's, or its scope's later complete sighting: ADR 026).
+    """
+    sightings = Sightings([connector.organization_id])
     rows = Asset.objects.filter(connector=connector).values_list(
         "instance_id", "scope_key", "removed_at", "last_seen", "last_scan_id", "image_version_id", "fingerprint"
     )
-    return {row[0]: row[1:] for row in rows}
+    snapshot = {}
+    for instance_id, scope_key, removed_at, last_seen, last_scan_id, version, fingerprint in rows:
+        seen = sightings.of(
+            connector_id=connector.pk,
+            scope_key=scope_key,
+            last_seen=last_seen,
+            removed_at=removed_at,
+            last_scan_id=last_scan_id,
+        )
+        snapshot[instance_id] = (scope_key, removed_at, seen.at, seen.scan_id, version, fingerprint)
+    return snapshot
 
 
 def versions_in(connector, scope_key: str) -> dict[str, str | None]:
