@@ -98,13 +98,18 @@ class SpdxTagValueParser:
 
     @classmethod
     def parse(cls, doc: RawDocument) -> ParsedSbom:
-        """Check the version line; read a header + packages + relationships document directly
-        (``spdx_tagvalue_reader``), any other through spdx-tools' tag-value grammar — the same result either way."""
-        version = _tag_version(doc.text)
-        simple = read_simple(doc.text)
+        """Check the version line; read a header + packages + files + relationships document directly
+        (``spdx_tagvalue_reader``), any other through spdx-tools' tag-value grammar — the same result either way.
+
+        Windows line ends are read as line ends: spdx-tools' lexer knows only "\n" and, meeting a "\r", lost the
+        tokens around it and refused a well-formed document.
+        """
+        text = doc.text.replace("\r\n", "\n")
+        version = _tag_version(text)
+        simple = read_simple(text)
         if simple is not None:
             return _simple_result(simple, version, dict(Counter(kind for _s, kind, _t in simple.relationships)))
-        return tag_value_by_grammar(doc.text, version)
+        return tag_value_by_grammar(text, version)
 
 
 def _tag_version(text: str) -> str:

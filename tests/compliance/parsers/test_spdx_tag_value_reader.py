@@ -242,3 +242,9 @@ def test_a_package_line_the_grammar_refuses_is_refused_with_the_grammars_error(l
     assert read_simple(text) is None
     reference, ours = verdict(text)
     assert ours == reference == "invalid_document"
+
+
+@pytest.mark.parametrize("text", [simple_example(), EXAMPLE.read_text()], ids=["read-directly", "by-grammar"])
+def test_windows_line_ends_read_as_line_ends(text: str) -> None:
+    """A document written on Windows (CRLF) is the same document: spdx-tools' lexer alone refused it."""
+    assert detect_and_parse("sbom", text.replace("\n", "\r\n").encode()) == detect_and_parse("sbom", text.encode())
